@@ -1,0 +1,1 @@
+//! Recurrent encoders (RNN, LSTM, GRU) and attention on libtorch through `tch`.
