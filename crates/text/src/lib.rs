@@ -2,3 +2,6 @@
 //! compare text (edit distance, CER, WER, BLEU, chrF).
 //!
 //! No libtorch dependency: token ids are plain integers here.
+
+pub mod bleu;
+pub mod chrf;
