@@ -435,7 +435,7 @@ impl Encoder {
             if !full {
                 let mask = length_mask(&lengths, t, self.device).unsqueeze(-1);
                 let kind = outputs.kind();
-                outputs = outputs * mask.to_kind(kind);
+                outputs *= mask.to_kind(kind);
             }
         }
         Ok(EncoderOutput {

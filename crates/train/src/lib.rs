@@ -1,3 +1,120 @@
 //! Everything around a training run shared by the three applications: data
 //! and batching, the loop, optimisers and schedules, checkpoints, history
-//! plots and progress display.
+//! plots and progress display. No application writes its own loop.
+//!
+//! # How to use
+//!
+//! The application implements [`Task`] (its model and a step on one batch),
+//! builds a [`DataSource`] ([`InMemory`] with a collate function, or
+//! [`Streaming`]), and hands both to a [`Trainer`]:
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use sori_train::{
+//!     validation_split, InMemory, ModelDir, OptimizerKind, OptimizerSpec, StepOutput,
+//!     Task, TaskResult, TrainArgs, TrainConfig, Trainer, binary_accuracy,
+//! };
+//! use tch::{nn, nn::Module, Device, Kind, Tensor};
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[arg(long, default_value = "model")]
+//!     model_dir: std::path::PathBuf,
+//!     #[command(flatten)]
+//!     train: TrainArgs, // --threads --device --seed --epochs --batch-size --lr --optimizer ...
+//! }
+//!
+//! struct Batch { xs: Tensor, ys: Tensor }
+//! struct Model { vs: nn::VarStore, net: nn::Linear }
+//!
+//! impl Task for Model {
+//!     type Batch = Batch;
+//!     fn var_store(&self) -> &nn::VarStore { &self.vs }
+//!     fn var_store_mut(&mut self) -> &mut nn::VarStore { &mut self.vs }
+//!     fn train_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
+//!         let logits = self.net.forward(&b.xs).squeeze_dim(-1);
+//!         let loss = logits.binary_cross_entropy_with_logits::<Tensor>(
+//!             &b.ys, None, None, tch::Reduction::Mean);
+//!         Ok(StepOutput::new(loss, b.ys.size()[0] as usize)
+//!             .with_metric(binary_accuracy(&logits, &b.ys)))
+//!     }
+//!     fn eval_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
+//!         self.train_step(b) // a model with dropout passes train=false here
+//!     }
+//! }
+//!
+//! fn main() -> anyhow::Result<()> {
+//!     let cli = Cli::parse();
+//!     let device = cli.train.setup()?;           // threads, seed, device
+//!     let defaults = TrainConfig {
+//!         epochs: 10, batch_size: 128,
+//!         optimizer: OptimizerSpec::new(OptimizerKind::RmsProp, 1e-3),
+//!         ..TrainConfig::default()
+//!     };
+//!     let config = cli.train.apply(defaults)?;  // CLI overrides
+//!     let vs = nn::VarStore::new(device);
+//!     let net = nn::linear(vs.root() / "out", 4, 1, Default::default());
+//!     let mut model = Model { vs, net };
+//!
+//!     let examples: Vec<([f32; 4], f32)> = vec![/* ... */];
+//!     let (train, val) = validation_split(examples, cli.train.validation_split.unwrap_or(0.2))?;
+//!     let mut data = InMemory::new(train, val, config.batch_size, move |items: &[&([f32; 4], f32)]| {
+//!         let xs: Vec<f32> = items.iter().flat_map(|e| e.0).collect();
+//!         let ys: Vec<f32> = items.iter().map(|e| e.1).collect();
+//!         Ok(Batch {
+//!             xs: Tensor::from_slice(&xs).reshape([items.len() as i64, 4]).to_device(device),
+//!             ys: Tensor::from_slice(&ys).to_device(device),
+//!         })
+//!     });
+//!     // .bucket_by(|e| e.tokens.len()) groups similar lengths into batches.
+//!
+//!     let dir = ModelDir::create(&cli.model_dir)?;
+//!     dir.write_config("toy", &serde_json::json!({"inputs": 4}))?; // your own config struct
+//!     let report = Trainer::new(config, Some(dir)).fit(&mut model, &mut data)?;
+//!     println!("best {} = {:?} at epoch {}", report.monitor, report.best_value, report.best_epoch);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Later, to use the model: `let cfg: MyConfig = ModelDir::new(p).read_config("toy")?;`
+//! (refuses another kind or format version with a one-line error), build the
+//! model from `cfg`, then `dir.load_best_or_last(&mut vs)?`.
+//!
+//! What the loop does per epoch: seeds libtorch from `(seed, epoch)`, runs
+//! `train_step` on every batch (zero grad, backward, optional
+//! `--clip-grad-norm`, optimiser step, LR from the [`LrSchedule`]), then
+//! `eval_step` under `no_grad` on the validation batches and
+//! [`Task::eval_end`] for corpus-level metrics (names get `val_`), writes
+//! `best.safetensors` when the monitored metric (default `val_loss`)
+//! improved, `last.safetensors`, `trainer_state.json`, `history.jsonl`,
+//! `history.png`/`.svg`, then checks early stopping (`--patience`).
+//! `--resume` reloads `last.safetensors` and the state and continues; the
+//! optimiser's moment estimates are not restored (libtorch does not expose
+//! them), see [`trainer`].
+//!
+//! Devices: `--device cpu|cuda|auto`; the task must put its tensors on the
+//! device returned by [`TrainArgs::setup`]. Tested on CPU only.
+pub mod args;
+pub mod checkpoint;
+pub mod data;
+mod error;
+pub mod history;
+pub mod optim;
+pub mod progress;
+pub mod trainer;
+
+pub use args::{DeviceArg, TrainArgs};
+pub use checkpoint::{
+    atomic_write, atomic_write_with, load_var_store, save_var_store, ModelConfig, ModelDir,
+    TrainerState, Which, FORMAT_VERSION,
+};
+pub use data::{
+    epoch_batches, pad_frames, pad_tokens, stack_labels, validation_split, BatchIter, DataSource,
+    InMemory, Rng, Side, Streaming,
+};
+pub use error::{TaskError, TaskResult, TrainError};
+pub use history::EpochRecord;
+pub use optim::{DecayKind, EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec};
+pub use trainer::{
+    accuracy, binary_accuracy, FitReport, Metric, StepOutput, Task, TrainConfig, Trainer,
+};

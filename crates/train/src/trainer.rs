@@ -1,0 +1,448 @@
+//! The training loop: epochs of optimiser steps over a [`DataSource`], a
+//! validation pass, history, checkpoints of the best and last weights,
+//! learning-rate schedule, gradient clipping and early stopping, all driven
+//! by an application's [`Task`].
+//!
+//! Reproducibility: before every epoch the libtorch generator is seeded
+//! from `(seed, epoch)`, and the data order depends only on `(seed, epoch)`;
+//! so on CPU the same seed gives bit-identical weights, and `--resume`
+//! replays the same data order and dropout masks. What a resume does NOT
+//! restore: the optimiser's internal state (Adam/RMSprop moment estimates,
+//! SGD momentum buffers), because libtorch's C++ optimisers do not expose it
+//! through `tch`; they restart from zero at the resumed epoch, which costs a
+//! few steps of warm-up but no correctness. Resuming is per epoch: a run
+//! killed mid-epoch restarts that epoch.
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Instant;
+use tch::{nn, Tensor};
+
+use crate::checkpoint::{ModelDir, TrainerState, Which};
+use crate::data::DataSource;
+use crate::history::{self, EpochRecord};
+use crate::optim::{EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec};
+use crate::progress::Progress;
+use crate::{TaskResult, TrainError};
+
+/// An application metric accumulated over batches as `sum / count`
+/// (accuracy: correct / total; CER: edits / reference characters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    pub sum: f64,
+    pub count: f64,
+}
+
+impl Metric {
+    /// A ratio metric: `sum / count` over the epoch.
+    pub fn ratio(name: impl Into<String>, sum: f64, count: f64) -> Metric {
+        Metric {
+            name: name.into(),
+            sum,
+            count,
+        }
+    }
+    /// A per-batch mean `value` over `count` examples.
+    pub fn mean(name: impl Into<String>, value: f64, count: f64) -> Metric {
+        Metric::ratio(name, value * count, count)
+    }
+}
+
+/// What one step on one batch reports.
+#[derive(Debug)]
+pub struct StepOutput {
+    /// Mean loss over the batch, a scalar; in `train_step` it must carry
+    /// the graph (the trainer calls `backward` on it).
+    pub loss: Tensor,
+    /// Examples in the batch (weights the loss in the epoch mean).
+    pub examples: usize,
+    /// Extra metrics (accuracy, ...).
+    pub metrics: Vec<Metric>,
+}
+
+impl StepOutput {
+    pub fn new(loss: Tensor, examples: usize) -> StepOutput {
+        StepOutput {
+            loss,
+            examples,
+            metrics: Vec::new(),
+        }
+    }
+    pub fn with_metric(mut self, m: Metric) -> StepOutput {
+        self.metrics.push(m);
+        self
+    }
+}
+
+/// The application side of the loop.
+pub trait Task {
+    type Batch;
+    /// The variables being trained (the optimiser and checkpoints use it).
+    fn var_store(&self) -> &nn::VarStore;
+    fn var_store_mut(&mut self) -> &mut nn::VarStore;
+    /// Forward pass in training mode (dropout on); returns the loss with
+    /// its graph.
+    fn train_step(&mut self, batch: &Self::Batch) -> TaskResult<StepOutput>;
+    /// Forward pass in evaluation mode; runs under `no_grad`.
+    fn eval_step(&mut self, batch: &Self::Batch) -> TaskResult<StepOutput>;
+    /// Metrics over the whole validation set, computed after all
+    /// `eval_step`s (corpus BLEU, CER); names get the `val_` prefix.
+    fn eval_end(&mut self) -> TaskResult<Vec<(String, f64)>> {
+        Ok(Vec::new())
+    }
+    /// Called after each epoch's checkpoint (e.g. print sample outputs).
+    fn on_epoch_end(&mut self, _record: &EpochRecord) -> TaskResult<()> {
+        Ok(())
+    }
+}
+
+/// Settings of a run; [`crate::TrainArgs::apply`] fills it from the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerSpec,
+    pub schedule: LrSchedule,
+    /// Clip the global gradient norm to this value.
+    pub clip_grad_norm: Option<f64>,
+    pub early_stopping: Option<EarlyStopping>,
+    /// Metric that selects the best checkpoint and drives early stopping
+    /// and plateau decay; `None`: `val_loss` with validation data, else `loss`.
+    pub monitor: Option<String>,
+    /// Metric plotted next to the loss (default: the first non-loss one).
+    pub plot_metric: Option<String>,
+    pub seed: u64,
+    pub quiet: bool,
+    pub resume: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 32,
+            optimizer: OptimizerSpec::new(OptimizerKind::Adam, 1e-3),
+            schedule: LrSchedule::default(),
+            clip_grad_norm: None,
+            early_stopping: None,
+            monitor: None,
+            plot_metric: None,
+            seed: 42,
+            quiet: false,
+            resume: false,
+        }
+    }
+}
+
+/// What [`Trainer::fit`] returns.
+#[derive(Debug, Clone)]
+pub struct FitReport {
+    /// Every epoch of the run, including those before a resume.
+    pub history: Vec<EpochRecord>,
+    pub monitor: String,
+    pub best_value: Option<f64>,
+    pub best_epoch: usize,
+    pub stopped_early: bool,
+    /// Epoch the run continued from (0 = fresh start).
+    pub resumed_from: usize,
+}
+
+/// Weighted means of metrics over an epoch.
+#[derive(Debug, Default)]
+struct Accumulator {
+    sums: BTreeMap<String, (f64, f64)>,
+}
+
+impl Accumulator {
+    fn add(&mut self, name: &str, sum: f64, count: f64) {
+        let e = self.sums.entry(name.to_string()).or_insert((0.0, 0.0));
+        e.0 += sum;
+        e.1 += count;
+    }
+    fn mean(&self, name: &str) -> f64 {
+        self.sums
+            .get(name)
+            .map_or(f64::NAN, |(s, c)| if *c > 0.0 { s / c } else { f64::NAN })
+    }
+    fn means(&self, prefix: &str) -> BTreeMap<String, f64> {
+        self.sums
+            .keys()
+            .map(|k| (format!("{prefix}{k}"), self.mean(k)))
+            .collect()
+    }
+}
+
+/// Runs the loop; see the module docs.
+pub struct Trainer {
+    pub config: TrainConfig,
+    dir: Option<ModelDir>,
+    progress: Option<Progress>,
+}
+
+fn epoch_seed(seed: u64, epoch: usize) -> i64 {
+    let mut r = crate::data::Rng::for_stream(seed, 0x5EED_0000 + epoch as u64);
+    (r.next_u64() >> 1) as i64
+}
+
+impl Trainer {
+    /// `dir`: where checkpoints, state and history go (`None`: keep nothing
+    /// on disk, e.g. in tests). The directory's `config.json` is the
+    /// application's business ([`ModelDir::write_config`]).
+    pub fn new(config: TrainConfig, dir: Option<ModelDir>) -> Trainer {
+        Trainer {
+            config,
+            dir,
+            progress: None,
+        }
+    }
+
+    /// Print nothing (tests).
+    pub fn silent(mut self) -> Trainer {
+        self.progress = Some(Progress::silent());
+        self
+    }
+
+    pub fn fit<T, D>(&mut self, task: &mut T, data: &mut D) -> Result<FitReport, TrainError>
+    where
+        T: Task,
+        D: DataSource<Batch = T::Batch>,
+    {
+        let cfg = self.config.clone();
+        if cfg.epochs == 0 {
+            return Err(TrainError::Config("epochs must be >= 1".into()));
+        }
+        cfg.optimizer.validate()?;
+        let mut progress = self
+            .progress
+            .take()
+            .unwrap_or_else(|| Progress::new(cfg.epochs, cfg.quiet));
+        let has_val = data.val_batches().map_err(TrainError::Task)?.is_some();
+        let monitor = cfg
+            .monitor
+            .clone()
+            .unwrap_or_else(|| if has_val { "val_loss" } else { "loss" }.to_string());
+        let mode = Mode::for_metric(&monitor);
+        let min_delta = cfg.early_stopping.as_ref().map_or(0.0, |e| e.min_delta);
+
+        let mut state = TrainerState {
+            epoch: 0,
+            global_step: 0,
+            seed: cfg.seed,
+            monitor: monitor.clone(),
+            best_value: None,
+            best_epoch: 0,
+            epochs_without_improvement: 0,
+            schedule: cfg.schedule.initial_state(),
+            stopped_early: false,
+        };
+        let mut records: Vec<EpochRecord> = Vec::new();
+        let mut resumed_from = 0;
+        if let Some(dir) = &self.dir {
+            std::fs::create_dir_all(dir.path()).map_err(|e| TrainError::Io {
+                path: dir.path().to_path_buf(),
+                source: e,
+            })?;
+            if cfg.resume {
+                match dir.read_state()? {
+                    Some(saved) if dir.weights_path(Which::Last).exists() => {
+                        dir.load_weights(task.var_store_mut(), Which::Last)?;
+                        if dir.history_path().exists() {
+                            records = history::read_jsonl(&dir.history_path())?;
+                            records.retain(|r| r.epoch <= saved.epoch);
+                        }
+                        resumed_from = saved.epoch;
+                        progress.note(&format!(
+                            "resuming from {} after epoch {} (step {}); optimiser moments restart from zero",
+                            dir.path().display(),
+                            saved.epoch,
+                            saved.global_step
+                        ));
+                        state = saved;
+                        state.monitor = monitor.clone();
+                    }
+                    _ => progress.note(&format!(
+                        "--resume: no checkpoint in {}, starting from scratch",
+                        dir.path().display()
+                    )),
+                }
+            }
+        }
+        if state.stopped_early || state.epoch >= cfg.epochs {
+            progress.note("nothing to do: the saved run already finished");
+            return Ok(FitReport {
+                history: records,
+                monitor,
+                best_value: state.best_value,
+                best_epoch: state.best_epoch,
+                stopped_early: state.stopped_early,
+                resumed_from,
+            });
+        }
+
+        let mut opt = cfg.optimizer.build(task.var_store())?;
+        let per_epoch = data.train_len();
+        let total_steps = per_epoch.map_or(0, |n| (n * cfg.epochs) as u64);
+        let mut lr = cfg.optimizer.lr;
+
+        for epoch in state.epoch + 1..=cfg.epochs {
+            let started = Instant::now();
+            tch::manual_seed(epoch_seed(cfg.seed, epoch));
+            progress.start_epoch(epoch, per_epoch);
+            let mut acc = Accumulator::default();
+            let mut done = 0usize;
+            let batches = data
+                .train_batches(epoch, cfg.seed)
+                .map_err(TrainError::Task)?;
+            for batch in batches {
+                let batch = batch.map_err(TrainError::Task)?;
+                lr = cfg.schedule.lr(
+                    cfg.optimizer.lr,
+                    state.global_step,
+                    total_steps,
+                    &state.schedule,
+                );
+                opt.set_lr(lr);
+                let out = task.train_step(&batch).map_err(TrainError::Task)?;
+                opt.zero_grad();
+                out.loss.backward();
+                if let Some(max) = cfg.clip_grad_norm {
+                    opt.clip_grad_norm(max);
+                }
+                opt.step();
+                let loss = out.loss.double_value(&[]);
+                if !loss.is_finite() {
+                    return Err(TrainError::Diverged {
+                        epoch,
+                        step: state.global_step,
+                        value: loss,
+                    });
+                }
+                let n = out.examples as f64;
+                acc.add("loss", loss * n, n);
+                for m in &out.metrics {
+                    acc.add(&m.name, m.sum, m.count);
+                }
+                state.global_step += 1;
+                done += 1;
+                progress.step(done, acc.mean("loss"));
+            }
+            if done == 0 {
+                return Err(TrainError::Config(format!(
+                    "epoch {epoch} had no training batches; is the training set empty?"
+                )));
+            }
+            let mut metrics = acc.means("");
+            if let Some(val) = data.val_batches().map_err(TrainError::Task)? {
+                let _guard = tch::no_grad_guard();
+                let mut vacc = Accumulator::default();
+                for batch in val {
+                    let batch = batch.map_err(TrainError::Task)?;
+                    let out = task.eval_step(&batch).map_err(TrainError::Task)?;
+                    let n = out.examples as f64;
+                    vacc.add("loss", out.loss.double_value(&[]) * n, n);
+                    for m in &out.metrics {
+                        vacc.add(&m.name, m.sum, m.count);
+                    }
+                }
+                metrics.extend(vacc.means("val_"));
+                for (k, v) in task.eval_end().map_err(TrainError::Task)? {
+                    metrics.insert(format!("val_{k}"), v);
+                }
+            }
+            let record = EpochRecord {
+                epoch,
+                step: state.global_step,
+                lr,
+                seconds: started.elapsed().as_secs_f64(),
+                metrics,
+            };
+            let value = record.get(&monitor).ok_or_else(|| {
+                TrainError::Config(format!(
+                    "monitored metric {monitor:?} is not among the epoch's metrics ({})",
+                    record
+                        .metrics
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            let improved = match state.best_value {
+                None => value.is_finite(),
+                Some(best) => mode.better(value, best, min_delta),
+            };
+            state.epoch = epoch;
+            if improved {
+                state.best_value = Some(value);
+                state.best_epoch = epoch;
+                state.epochs_without_improvement = 0;
+            } else {
+                state.epochs_without_improvement += 1;
+            }
+            cfg.schedule
+                .on_epoch_end(&mut state.schedule, value, |a, b| mode.better(a, b, 0.0));
+            if let Some(es) = &cfg.early_stopping {
+                if state.epochs_without_improvement >= es.patience.max(1) {
+                    state.stopped_early = true;
+                }
+            }
+            records.push(record.clone());
+            if let Some(dir) = &self.dir {
+                if improved {
+                    dir.save_weights(task.var_store(), Which::Best)?;
+                }
+                dir.save_weights(task.var_store(), Which::Last)?;
+                dir.write_state(&state)?;
+                history::write_jsonl(&dir.history_path(), &records)?;
+                history::plot(dir.path(), &records, cfg.plot_metric.as_deref())?;
+            }
+            let note = if improved {
+                format!(" ({monitor} improved)")
+            } else {
+                String::new()
+            };
+            progress.end_epoch(&record, &note);
+            task.on_epoch_end(&record).map_err(TrainError::Task)?;
+            if state.stopped_early {
+                progress.note(&format!(
+                    "early stopping: {monitor} has not improved for {} epochs (best {:.4} at epoch {})",
+                    state.epochs_without_improvement,
+                    state.best_value.unwrap_or(f64::NAN),
+                    state.best_epoch
+                ));
+                break;
+            }
+        }
+        Ok(FitReport {
+            history: records,
+            monitor,
+            best_value: state.best_value,
+            best_epoch: state.best_epoch,
+            stopped_early: state.stopped_early,
+            resumed_from,
+        })
+    }
+}
+
+/// Mean-reduced binary accuracy helper: fraction of `logits > 0` matching
+/// `labels` (0/1), as a [`Metric`] named `accuracy`.
+pub fn binary_accuracy(logits: &Tensor, labels: &Tensor) -> Metric {
+    let pred = logits.gt(0.0).to_kind(tch::Kind::Float);
+    let correct = pred
+        .eq_tensor(&labels.to_kind(tch::Kind::Float))
+        .to_kind(tch::Kind::Float)
+        .sum(tch::Kind::Float)
+        .double_value(&[]);
+    Metric::ratio("accuracy", correct, logits.numel() as f64)
+}
+
+/// Multi-class accuracy: argmax of `logits` `[N, C]` equal to `labels` `[N]`.
+pub fn accuracy(logits: &Tensor, labels: &Tensor) -> Metric {
+    let pred = logits.argmax(-1, false);
+    let correct = pred
+        .eq_tensor(labels)
+        .to_kind(tch::Kind::Float)
+        .sum(tch::Kind::Float)
+        .double_value(&[]);
+    Metric::ratio("accuracy", correct, labels.numel() as f64)
+}
