@@ -4,3 +4,58 @@
 //! This crate has no libtorch dependency on purpose: features are plain
 //! `Vec<f32>` matrices so they can be computed, tested and benchmarked without
 //! linking a 1 GB C++ library.
+//!
+//! # Public API
+//!
+//! - Audio: [`read_wav`], [`decode_wav`] (bytes in memory), [`open_wav`] /
+//!   [`WavSource`] (chunked decoding of long files) give mono `f32`
+//!   ([`Audio`]); 8/16/24/32-bit integer and 32-bit float WAV, channels
+//!   averaged. [`resample`] / [`StreamResampler`] convert rates with
+//!   rubato's FFT resampler.
+//! - Configuration: [`FeatureConfig`] holds every step (DC removal,
+//!   pre-emphasis, framing, window, FFT size, mel scale and filter shape,
+//!   log, DCT, lifter, energy, deltas, CMVN, MFCC or fbank output).
+//!   Presets: [`FeatureConfig::kaldi`] (`compute-mfcc-feats` defaults),
+//!   [`FeatureConfig::kaldi_fbank`], [`FeatureConfig::librosa`]
+//!   (`librosa.feature.mfcc` defaults) and `FeatureConfig::default()`.
+//! - Whole utterances: [`Extractor`] (plans built once, reused across
+//!   calls) with [`Extractor::compute`] on samples at the config's rate,
+//!   [`Extractor::compute_file`]; [`extract_file`]; [`extract_files`] runs
+//!   many files on rayon and returns results in input order.
+//! - Streaming: [`StreamingExtractor`] takes chunks of any size and emits
+//!   rows as soon as their frame (and delta look-ahead) is complete; the
+//!   result equals the whole-utterance computation bit for bit.
+//! - Output: [`Features`] is a row-major `(frames, dim)` matrix;
+//!   [`write_atomic`] writes NPY, CSV or JSON via a temporary file + rename.
+//!
+//! Every failure is a [`FeatureError`] naming the file and the problem; too
+//! short audio is not an error but an empty matrix.
+//!
+//! ```
+//! use sori_features::{Extractor, FeatureConfig};
+//! let sr = 16000;
+//! let tone: Vec<f32> = (0..sr).map(|i| (i as f32 * 0.1).sin() * 0.5).collect();
+//! let mut ex = Extractor::new(&FeatureConfig::kaldi(sr as u32)).unwrap();
+//! let f = ex.compute(&tone).unwrap();
+//! assert_eq!((f.n_frames, f.dim), (98, 13));
+//! ```
+
+mod audio;
+mod config;
+mod dsp;
+mod error;
+mod extract;
+mod output;
+mod resample;
+mod stream;
+
+pub use audio::{decode_wav, open_wav, read_wav, Audio, WavInfo, WavSource};
+pub use config::{
+    Cmvn, FeatureConfig, Framing, LogKind, MelNorm, MelScale, Output, Triangles, WindowKind,
+};
+pub use dsp::{dct_matrix, hz_to_mel, mel_to_hz, window, FrameProcessor, MelBank};
+pub use error::{FeatureError, Result};
+pub use extract::{check_finite, extract_file, extract_files, Extractor, Features};
+pub use output::{write_atomic, write_csv, write_features, write_json, write_npy, Format};
+pub use resample::{resample, StreamResampler};
+pub use stream::StreamingExtractor;

@@ -1,0 +1,381 @@
+//! The per-frame arithmetic: window, real FFT, power spectrum, sparse mel
+//! filterbank, log, DCT-II, lifter. Everything that depends only on the
+//! configuration (window, FFT plan, filters, DCT matrix) is built once in
+//! [`FrameProcessor::new`]; processing a frame allocates nothing.
+
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use crate::config::{FeatureConfig, LogKind, MelNorm, MelScale, Triangles, WindowKind};
+use crate::error::{FeatureError, Result};
+
+/// Hz to mel on the given scale.
+pub fn hz_to_mel(f: f64, scale: MelScale) -> f64 {
+    match scale {
+        MelScale::Htk => 1127.0 * (1.0 + f / 700.0).ln(),
+        MelScale::Slaney => {
+            let f_sp = 200.0 / 3.0;
+            let min_log_hz = 1000.0;
+            let min_log_mel = min_log_hz / f_sp;
+            let logstep = 6.4f64.ln() / 27.0;
+            if f >= min_log_hz {
+                min_log_mel + (f / min_log_hz).ln() / logstep
+            } else {
+                f / f_sp
+            }
+        }
+    }
+}
+
+/// Mel to Hz on the given scale.
+pub fn mel_to_hz(m: f64, scale: MelScale) -> f64 {
+    match scale {
+        MelScale::Htk => 700.0 * ((m / 1127.0).exp() - 1.0),
+        MelScale::Slaney => {
+            let f_sp = 200.0 / 3.0;
+            let min_log_hz = 1000.0;
+            let min_log_mel = min_log_hz / f_sp;
+            let logstep = 6.4f64.ln() / 27.0;
+            if m >= min_log_mel {
+                min_log_hz * (logstep * (m - min_log_mel)).exp()
+            } else {
+                f_sp * m
+            }
+        }
+    }
+}
+
+/// Window coefficients of length `n`.
+pub fn window(kind: WindowKind, n: usize, periodic: bool) -> Vec<f32> {
+    let denom = if periodic { n } else { n.saturating_sub(1) }.max(1) as f64;
+    (0..n)
+        .map(|i| {
+            let c = (2.0 * PI * i as f64 / denom).cos();
+            let w = match kind {
+                WindowKind::Rectangular => 1.0,
+                WindowKind::Hann => 0.5 - 0.5 * c,
+                WindowKind::Hamming => 0.54 - 0.46 * c,
+                WindowKind::Povey => (0.5 - 0.5 * c).powf(0.85),
+            };
+            w as f32
+        })
+        .collect()
+}
+
+/// A mel filterbank stored sparsely: each filter is a run of consecutive
+/// FFT-bin weights.
+#[derive(Debug, Clone)]
+pub struct MelBank {
+    /// `(first_bin, offset into weights, length)` per filter.
+    spans: Vec<(usize, usize, usize)>,
+    weights: Vec<f64>,
+    n_bins: usize,
+}
+
+impl MelBank {
+    /// Builds the filters for `config` over `n_fft/2 + 1` bins.
+    pub fn new(config: &FeatureConfig) -> MelBank {
+        let n_bins = config.n_fft / 2 + 1;
+        let scale = config.mel_scale;
+        let mel_lo = hz_to_mel(config.f_min as f64, scale);
+        let mel_hi = hz_to_mel(config.high_freq() as f64, scale);
+        let n = config.n_mels;
+        let step = (mel_hi - mel_lo) / (n + 1) as f64;
+        let mel_points: Vec<f64> = (0..n + 2).map(|i| mel_lo + step * i as f64).collect();
+        let hz_points: Vec<f64> = mel_points.iter().map(|&m| mel_to_hz(m, scale)).collect();
+        let bin_hz = config.sample_rate as f64 / config.n_fft as f64;
+        let mut spans = Vec::with_capacity(n);
+        let mut weights = Vec::new();
+        for m in 0..n {
+            let mut first = None;
+            let start = weights.len();
+            let norm = match config.mel_norm {
+                MelNorm::None => 1.0,
+                MelNorm::Slaney => 2.0 / (hz_points[m + 2] - hz_points[m]),
+            };
+            for k in 0..n_bins {
+                let f = k as f64 * bin_hz;
+                let w = match config.triangles {
+                    Triangles::MelDomain => {
+                        // Kaldi: strictly inside the edges, linear in mel.
+                        let mel = hz_to_mel(f, scale);
+                        let (l, c, r) = (mel_points[m], mel_points[m + 1], mel_points[m + 2]);
+                        if mel > l && mel < r {
+                            if mel <= c {
+                                (mel - l) / (c - l)
+                            } else {
+                                (r - mel) / (r - c)
+                            }
+                        } else {
+                            0.0
+                        }
+                    }
+                    Triangles::HzDomain => {
+                        let (l, c, r) = (hz_points[m], hz_points[m + 1], hz_points[m + 2]);
+                        let lower = (f - l) / (c - l);
+                        let upper = (r - f) / (r - c);
+                        lower.min(upper).max(0.0)
+                    }
+                } * norm;
+                if w > 0.0 {
+                    if first.is_none() {
+                        first = Some(k);
+                    }
+                    // Keep the run contiguous: zeros inside a filter are stored.
+                    let f0 = first.unwrap();
+                    while weights.len() - start < k - f0 {
+                        weights.push(0.0);
+                    }
+                    weights.push(w);
+                }
+            }
+            spans.push((first.unwrap_or(0), start, weights.len() - start));
+        }
+        MelBank {
+            spans,
+            weights,
+            n_bins,
+        }
+    }
+
+    /// Number of filters.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when there are no filters.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Dense weight of filter `m` at FFT bin `k` (for tests and inspection).
+    pub fn weight(&self, m: usize, k: usize) -> f32 {
+        let (first, off, len) = self.spans[m];
+        if k >= first && k < first + len {
+            self.weights[off + k - first] as f32
+        } else {
+            0.0
+        }
+    }
+
+    /// Number of FFT bins the filters span (`n_fft/2 + 1`).
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// `out[m] = sum_k w[m,k] spectrum[k]`.
+    #[inline]
+    pub fn apply(&self, spectrum: &[f64], out: &mut [f64]) {
+        for (o, &(first, off, len)) in out.iter_mut().zip(&self.spans) {
+            let w = &self.weights[off..off + len];
+            let s = &spectrum[first..first + len];
+            *o = w.iter().zip(s).map(|(a, b)| a * b).sum();
+        }
+    }
+}
+
+/// Orthonormal DCT-II matrix, `n_ceps` rows of `n_in` coefficients.
+pub fn dct_matrix(n_ceps: usize, n_in: usize) -> Vec<f64> {
+    let mut m = Vec::with_capacity(n_ceps * n_in);
+    for k in 0..n_ceps {
+        let s = if k == 0 {
+            (1.0 / n_in as f64).sqrt()
+        } else {
+            (2.0 / n_in as f64).sqrt()
+        };
+        for n in 0..n_in {
+            m.push(s * (PI * k as f64 * (2 * n + 1) as f64 / (2 * n_in) as f64).cos());
+        }
+    }
+    m
+}
+
+/// Computes one frame's log mel energies and cepstra with preallocated buffers.
+pub struct FrameProcessor {
+    config: FeatureConfig,
+    window: Vec<f64>,
+    fft: Arc<dyn RealToComplex<f64>>,
+    fft_in: Vec<f64>,
+    fft_out: Vec<Complex<f64>>,
+    fft_scratch: Vec<Complex<f64>>,
+    power: Vec<f64>,
+    frame: Vec<f32>,
+    mel: MelBank,
+    dct: Vec<f64>,
+    lifter: Vec<f64>,
+}
+
+impl Clone for FrameProcessor {
+    fn clone(&self) -> Self {
+        FrameProcessor::new(&self.config).expect("a processor's own config is valid")
+    }
+}
+
+impl FrameProcessor {
+    /// Builds the window, FFT plan, filterbank and DCT for `config`.
+    pub fn new(config: &FeatureConfig) -> Result<Self> {
+        config.validate()?;
+        let mel = MelBank::new(config);
+        if let Some(m) = (0..mel.len()).find(|&m| mel.spans[m].2 == 0) {
+            return Err(FeatureError::Config(format!(
+                "mel filter {m} covers no FFT bin; use fewer mel bins or a larger n_fft"
+            )));
+        }
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(config.n_fft);
+        let fft_in = fft.make_input_vec();
+        let fft_out = fft.make_output_vec();
+        let fft_scratch = fft.make_scratch_vec();
+        let lifter = (0..config.n_ceps)
+            .map(|i| {
+                if config.lifter > 0.0 {
+                    let l = config.lifter as f64;
+                    1.0 + 0.5 * l * (PI * i as f64 / l).sin()
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Ok(FrameProcessor {
+            window: window(config.window, config.frame_length, config.window_periodic)
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+            power: vec![0.0; config.n_fft / 2 + 1],
+            frame: vec![0.0; config.frame_length],
+            dct: dct_matrix(config.n_ceps, config.n_mels),
+            config: config.clone(),
+            fft,
+            fft_in,
+            fft_out,
+            fft_scratch,
+            mel,
+            lifter,
+        })
+    }
+
+    /// The configuration this processor computes.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// The filterbank in use.
+    pub fn mel_bank(&self) -> &MelBank {
+        &self.mel
+    }
+
+    /// Buffer of `frame_length` samples to fill with the next frame.
+    #[inline]
+    pub fn frame_mut(&mut self) -> &mut [f32] {
+        &mut self.frame
+    }
+
+    /// Turns the frame in [`frame_mut`](Self::frame_mut) into log mel
+    /// energies (`n_mels` values written to `log_mel`, before any utterance
+    /// level `top_db` clipping); returns the log energy of the frame.
+    ///
+    /// The arithmetic is in f64: Kaldi's quiet frames (int16-scale samples of
+    /// a few units) put some mel energies 1e-8 below the frame's peak, where
+    /// f32 FFT rounding would move their logs by 1e-4 and liftered cepstra by
+    /// 1e-3.
+    pub fn log_mel(&mut self, log_mel: &mut [f64]) -> f64 {
+        let c = &self.config;
+        let n = c.frame_length;
+        let fin = &mut self.fft_in;
+        let scale = c.input_scale as f64;
+        for (d, &x) in fin.iter_mut().zip(&self.frame) {
+            *d = x as f64 * scale;
+        }
+        if c.remove_dc {
+            let mean = fin[..n].iter().sum::<f64>() / n as f64;
+            fin[..n].iter_mut().for_each(|x| *x -= mean);
+        }
+        let energy = |f: &[f64]| f.iter().map(|&x| x * x).sum::<f64>();
+        let mut e = if c.use_energy && c.raw_energy {
+            energy(&fin[..n])
+        } else {
+            0.0
+        };
+        if c.preemphasis != 0.0 {
+            let k = c.preemphasis as f64;
+            for i in (1..n).rev() {
+                fin[i] -= k * fin[i - 1];
+            }
+            fin[0] -= k * fin[0];
+        }
+        for (x, &w) in fin[..n].iter_mut().zip(&self.window) {
+            *x *= w;
+        }
+        fin[n..].iter_mut().for_each(|x| *x = 0.0);
+        if c.use_energy && !c.raw_energy {
+            e = energy(&fin[..n]);
+        }
+        self.fft
+            .process_with_scratch(fin, &mut self.fft_out, &mut self.fft_scratch)
+            .expect("buffers come from the plan");
+        if c.magnitude {
+            for (p, z) in self.power.iter_mut().zip(&self.fft_out) {
+                *p = z.norm();
+            }
+        } else {
+            for (p, z) in self.power.iter_mut().zip(&self.fft_out) {
+                *p = z.re * z.re + z.im * z.im;
+            }
+        }
+        self.mel.apply(&self.power, log_mel);
+        match c.log {
+            LogKind::Natural { floor } => {
+                let floor = floor as f64;
+                log_mel.iter_mut().for_each(|x| *x = x.max(floor).ln());
+                e.max(floor).ln()
+            }
+            LogKind::Decibel { amin, .. } => {
+                let amin = amin as f64;
+                log_mel
+                    .iter_mut()
+                    .for_each(|x| *x = 10.0 * x.max(amin).log10());
+                10.0 * e.max(amin).log10()
+            }
+        }
+    }
+
+    /// Writes the output row for one frame from its log mel energies.
+    pub fn finish_row(&self, log_mel: &[f64], log_energy: f64, row: &mut [f32]) {
+        let c = &self.config;
+        match c.output {
+            crate::config::Output::Fbank => {
+                let mels = if c.use_energy {
+                    row[0] = log_energy as f32;
+                    &mut row[1..=c.n_mels]
+                } else {
+                    &mut row[..c.n_mels]
+                };
+                for (o, &x) in mels.iter_mut().zip(log_mel) {
+                    *o = x as f32;
+                }
+            }
+            crate::config::Output::Mfcc => {
+                let n_in = c.n_mels;
+                for (k, out) in row[..c.n_ceps].iter_mut().enumerate() {
+                    let basis = &self.dct[k * n_in..(k + 1) * n_in];
+                    let s: f64 = basis.iter().zip(log_mel).map(|(a, b)| a * b).sum();
+                    *out = (s * self.lifter[k]) as f32;
+                }
+                if c.use_energy {
+                    row[0] = log_energy as f32;
+                }
+            }
+        }
+    }
+
+    /// Width of the base row (before deltas).
+    pub fn base_dim(&self) -> usize {
+        let c = &self.config;
+        match c.output {
+            crate::config::Output::Mfcc => c.n_ceps,
+            crate::config::Output::Fbank => c.n_mels + usize::from(c.use_energy),
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Whole-utterance extraction: framing over a sample slice, the utterance
+//! level steps (librosa's `top_db` clipping, CMVN, deltas), and batch
+//! extraction of many files in parallel.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::audio::{read_wav, Audio};
+use crate::config::{Cmvn, FeatureConfig, Framing, LogKind};
+use crate::dsp::FrameProcessor;
+use crate::error::{display_path, FeatureError, Result};
+use crate::resample::resample;
+
+/// A feature matrix: `n_frames` rows of `dim` values, row-major (the
+/// `(T, D)` layout of Kaldi and torchaudio; librosa returns its transpose).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Features {
+    pub data: Vec<f32>,
+    pub n_frames: usize,
+    pub dim: usize,
+}
+
+impl Features {
+    /// An empty matrix with `dim` columns.
+    pub fn empty(dim: usize) -> Self {
+        Features {
+            data: Vec::new(),
+            n_frames: 0,
+            dim,
+        }
+    }
+
+    /// Row `t`.
+    pub fn row(&self, t: usize) -> &[f32] {
+        &self.data[t * self.dim..(t + 1) * self.dim]
+    }
+
+    /// Iterates over the rows.
+    pub fn rows(&self) -> impl Iterator<Item = &[f32]> {
+        self.data.chunks_exact(self.dim.max(1))
+    }
+}
+
+/// Where frame `t` starts in signal coordinates (negative inside the left padding).
+pub(crate) fn frame_origin(config: &FeatureConfig) -> isize {
+    match config.framing {
+        Framing::SnipEdges => 0,
+        Framing::Centered => {
+            (config.n_fft - config.frame_length) as isize / 2 - (config.n_fft / 2) as isize
+        }
+    }
+}
+
+/// Delta regression of one row: `sum_n n (x[t+n] - x[t-n]) / (2 sum_n n^2)`
+/// with frame indices clamped to `[0, last]` (edge replication, as Kaldi
+/// `add-deltas` and `torchaudio.functional.compute_deltas`).
+pub(crate) fn delta_row<'a>(
+    row: impl Fn(usize) -> &'a [f32],
+    t: usize,
+    last: usize,
+    window: usize,
+    out: &mut [f32],
+) {
+    let denom = (2 * (1..=window).map(|n| n * n).sum::<usize>()) as f32;
+    out.iter_mut().for_each(|x| *x = 0.0);
+    for n in 1..=window {
+        let fwd = row((t + n).min(last));
+        let back = row(t.saturating_sub(n));
+        let w = n as f32;
+        for ((o, &a), &b) in out.iter_mut().zip(fwd).zip(back) {
+            *o += w * (a - b);
+        }
+    }
+    out.iter_mut().for_each(|x| *x /= denom);
+}
+
+/// Checks that every sample is finite.
+pub fn check_finite(samples: &[f32], name: &str) -> Result<()> {
+    match samples.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(FeatureError::NonFinite {
+            path: name.to_string(),
+            index: i as u64,
+            value: samples[i],
+        }),
+    }
+}
+
+/// Computes features for whole utterances with one set of prebuilt plans.
+#[derive(Clone)]
+pub struct Extractor {
+    proc: FrameProcessor,
+    mel: Vec<f64>,
+}
+
+impl Extractor {
+    /// Validates `config` and builds the window, FFT plan, filters and DCT.
+    pub fn new(config: &FeatureConfig) -> Result<Self> {
+        Ok(Extractor {
+            proc: FrameProcessor::new(config)?,
+            mel: vec![0.0; config.n_mels],
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &FeatureConfig {
+        self.proc.config()
+    }
+
+    /// Features of `samples`, which must already be at `config.sample_rate`.
+    /// Audio shorter than one frame gives an empty matrix.
+    pub fn compute(&mut self, samples: &[f32]) -> Result<Features> {
+        check_finite(samples, "<samples>")?;
+        let config = self.proc.config().clone();
+        let n_frames = config.num_frames(samples.len());
+        let dim = config.dim();
+        if n_frames == 0 {
+            return Ok(Features::empty(dim));
+        }
+        let base = self.proc.base_dim();
+        let n_mels = config.n_mels;
+        let origin = frame_origin(&config);
+        let shift = config.frame_shift;
+        let mut data = vec![0.0f32; n_frames * dim];
+        let top_db = match config.log {
+            LogKind::Decibel { top_db, .. } => top_db,
+            LogKind::Natural { .. } => None,
+        };
+        // top_db clips against the utterance maximum, so the log mel rows are
+        // kept until every frame is seen; otherwise each row is finished at once.
+        let mut kept = if top_db.is_some() {
+            Vec::with_capacity(n_frames * n_mels)
+        } else {
+            Vec::new()
+        };
+        let mut energies = Vec::new();
+        for t in 0..n_frames {
+            let start = origin + (t * shift) as isize;
+            fill_frame(self.proc.frame_mut(), samples, start);
+            let e = self.proc.log_mel(&mut self.mel);
+            if top_db.is_some() {
+                kept.extend_from_slice(&self.mel);
+                energies.push(e);
+            } else {
+                self.proc
+                    .finish_row(&self.mel, e, &mut data[t * dim..t * dim + base]);
+            }
+        }
+        if let Some(top_db) = top_db {
+            let max = kept.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let floor = max - top_db as f64;
+            kept.iter_mut().for_each(|x| *x = x.max(floor));
+            for t in 0..n_frames {
+                self.proc.finish_row(
+                    &kept[t * n_mels..(t + 1) * n_mels],
+                    energies[t],
+                    &mut data[t * dim..t * dim + base],
+                );
+            }
+        }
+        let mut f = Features {
+            data,
+            n_frames,
+            dim,
+        };
+        apply_cmvn(&mut f, base, config.cmvn);
+        add_deltas(&mut f, base, config.delta_order, config.delta_window);
+        Ok(f)
+    }
+
+    /// Features of decoded audio, resampled to `config.sample_rate` first if needed.
+    pub fn compute_audio(&mut self, audio: &Audio, name: &str) -> Result<Features> {
+        let rate = self.config().sample_rate;
+        if audio.sample_rate == rate {
+            self.compute(&audio.samples)
+        } else {
+            let samples = resample(&audio.samples, audio.sample_rate, rate, name)?;
+            self.compute(&samples)
+        }
+    }
+
+    /// Reads, resamples and featurises one WAV file.
+    pub fn compute_file(&mut self, path: &Path) -> Result<Features> {
+        let audio = read_wav(path)?;
+        self.compute_audio(&audio, &display_path(path))
+    }
+}
+
+/// Copies `frame.len()` samples starting at `start` (possibly negative or past
+/// the end, where zeros are used).
+fn fill_frame(frame: &mut [f32], samples: &[f32], start: isize) {
+    let n = frame.len() as isize;
+    let len = samples.len() as isize;
+    if start >= 0 && start + n <= len {
+        frame.copy_from_slice(&samples[start as usize..(start + n) as usize]);
+        return;
+    }
+    for (i, x) in frame.iter_mut().enumerate() {
+        let j = start + i as isize;
+        *x = if (0..len).contains(&j) {
+            samples[j as usize]
+        } else {
+            0.0
+        };
+    }
+}
+
+/// Normalises the first `base` columns per utterance.
+fn apply_cmvn(f: &mut Features, base: usize, cmvn: Cmvn) {
+    if cmvn == Cmvn::None || f.n_frames == 0 {
+        return;
+    }
+    let n = f.n_frames as f64;
+    for j in 0..base {
+        let col = || f.data.iter().skip(j).step_by(f.dim).map(|&x| x as f64);
+        let mean = col().sum::<f64>() / n;
+        let scale = if cmvn == Cmvn::MeanVariance {
+            let var = col().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+            1.0 / var.max(1e-20).sqrt()
+        } else {
+            1.0
+        };
+        for x in f.data.iter_mut().skip(j).step_by(f.dim) {
+            *x = ((*x as f64 - mean) * scale) as f32;
+        }
+    }
+}
+
+/// Fills columns `base..2*base` with deltas and `2*base..3*base` with
+/// delta-deltas (the deltas of the deltas).
+fn add_deltas(f: &mut Features, base: usize, order: usize, window: usize) {
+    if order == 0 || f.n_frames == 0 {
+        return;
+    }
+    let (dim, last) = (f.dim, f.n_frames - 1);
+    let mut tmp = vec![0.0f32; f.n_frames * base];
+    for level in 1..=order {
+        let src = (level - 1) * base;
+        {
+            let data = &f.data;
+            for t in 0..f.n_frames {
+                delta_row(
+                    |i| &data[i * dim + src..i * dim + src + base],
+                    t,
+                    last,
+                    window,
+                    &mut tmp[t * base..(t + 1) * base],
+                );
+            }
+        }
+        for t in 0..f.n_frames {
+            let dst = t * dim + level * base;
+            f.data[dst..dst + base].copy_from_slice(&tmp[t * base..(t + 1) * base]);
+        }
+    }
+}
+
+/// Features of one WAV file under `config`.
+pub fn extract_file(path: &Path, config: &FeatureConfig) -> Result<Features> {
+    Extractor::new(config)?.compute_file(path)
+}
+
+/// Features of many WAV files in parallel (rayon), one result per input in
+/// input order; a bad file yields its own error without stopping the others.
+pub fn extract_files(paths: &[PathBuf], config: &FeatureConfig) -> Result<Vec<Result<Features>>> {
+    let template = Extractor::new(config)?;
+    Ok(paths
+        .par_iter()
+        .map_init(|| template.clone(), |ex, p| ex.compute_file(p))
+        .collect())
+}
