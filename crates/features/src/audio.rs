@@ -62,15 +62,15 @@ pub struct WavSource<R: Read> {
 /// Opens a WAV file for chunked decoding.
 pub fn open_wav(path: &Path) -> Result<WavSource<BufReader<File>>> {
     let name = display_path(path);
-    let file = File::open(path).map_err(|source| FeatureError::Io {
+    let file = File::open(path).map_err(|cause| FeatureError::Io {
         path: name.clone(),
-        source,
+        cause,
     })?;
     let file_len = file
         .metadata()
-        .map_err(|source| FeatureError::Io {
+        .map_err(|cause| FeatureError::Io {
             path: name.clone(),
-            source,
+            cause,
         })?
         .len();
     WavSource::new(BufReader::new(file), name, file_len)

@@ -353,16 +353,12 @@ impl FeatureConfig {
         if self.delta_order > 0 && self.delta_window == 0 {
             return bad("delta_window must be positive".into());
         }
-        match self.log {
-            LogKind::Natural { floor } if !(floor > 0.0) => {
-                return bad("log floor must be positive".into())
-            }
-            LogKind::Decibel { amin, top_db } => {
-                if !(amin > 0.0) || top_db.is_some_and(|t| !(t >= 0.0)) {
-                    return bad("amin must be positive and top_db non-negative".into());
-                }
-            }
-            _ => {}
+        let valid_log = match self.log {
+            LogKind::Natural { floor } => floor > 0.0,
+            LogKind::Decibel { amin, top_db } => amin > 0.0 && top_db.is_none_or(|t| t >= 0.0),
+        };
+        if !valid_log {
+            return bad("log floor / amin must be positive and top_db non-negative".into());
         }
         Ok(())
     }

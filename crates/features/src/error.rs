@@ -7,13 +7,11 @@ use std::path::Path;
 /// Why audio could not be read or features could not be computed.
 #[derive(Debug, thiserror::Error)]
 pub enum FeatureError {
-    /// The file could not be opened or read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be opened or read. (The I/O error is part of the
+    /// message rather than a `source()`, so the one-line message is complete
+    /// and chained printers do not repeat it.)
+    #[error("{path}: cannot read: {cause}")]
+    Io { path: String, cause: std::io::Error },
     /// The bytes are not a RIFF/WAVE file, or its header is malformed.
     #[error("{path}: not a valid WAV file: {reason}")]
     NotWav { path: String, reason: String },
@@ -57,12 +55,8 @@ pub enum FeatureError {
     #[error("cannot stream with this configuration: {0} needs the whole utterance")]
     NotStreamable(&'static str),
     /// Writing the output failed.
-    #[error("{path}: cannot write: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{path}: cannot write: {cause}")]
+    Write { path: String, cause: std::io::Error },
 }
 
 /// Result alias used across the crate.

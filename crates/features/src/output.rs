@@ -115,14 +115,23 @@ pub fn write_features(f: &Features, format: Format, w: &mut impl Write) -> std::
 /// Writes `f` to `path` atomically: a temporary file in the same directory
 /// is written, flushed and renamed over `path`.
 pub fn write_atomic(f: &Features, format: Format, path: &Path) -> Result<()> {
-    let err = |source| FeatureError::Write {
+    let err = |cause| FeatureError::Write {
         path: display_path(path),
-        source,
+        cause,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("directory {} does not exist", dir.display()),
+        )));
+    }
+    if path.is_dir() {
+        return Err(err(std::io::Error::other("it is a directory")));
+    }
     let mut tmp = tempfile::Builder::new()
         .prefix(".sori-features-")
         .tempfile_in(dir)

@@ -1,0 +1,155 @@
+//! `asr features`: MFCC or log-mel filterbank features of WAV files, written
+//! as NPY, CSV or JSON. Parsing and printing only; the computation is
+//! `sori_features`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use sori_features::{
+    extract_files, write_atomic, write_features, Cmvn, FeatureConfig, Format, Output,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// 25 ms Hamming frames every 10 ms, 512-point FFT, 40 mel bins, 13 cepstra.
+    Default,
+    /// Kaldi compute-mfcc-feats defaults (povey window, 23 bins, energy in C0).
+    Kaldi,
+    /// librosa.feature.mfcc defaults (n_fft 2048, hop 512, 128 Slaney bins, 20 cepstra).
+    Librosa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Npy,
+    Csv,
+    Json,
+}
+
+/// Compute MFCC (or log-mel filterbank) features of WAV files.
+#[derive(Args, Debug)]
+pub struct FeaturesArgs {
+    /// WAV files (8/16/24/32-bit integer or 32-bit float, any rate, channels averaged).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Parameter preset.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Rate to compute at, audio is resampled to it [default: 16000; librosa: 22050].
+    #[arg(long)]
+    pub rate: Option<u32>,
+    /// Append deltas and delta-deltas (regression window 2).
+    #[arg(long)]
+    pub deltas: bool,
+    /// Per-utterance mean and variance normalisation.
+    #[arg(long)]
+    pub cmvn: bool,
+    /// Output log mel filterbank energies instead of cepstra.
+    #[arg(long)]
+    pub fbank: bool,
+    /// Output format [default: from the -o extension, else npy for files, csv for stdout].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Output file (one input) or directory (several inputs); stdout if absent.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+fn config_for(args: &FeaturesArgs) -> FeatureConfig {
+    let mut c = match args.preset {
+        Preset::Default => FeatureConfig::default().with_sample_rate(args.rate.unwrap_or(16000)),
+        Preset::Kaldi => FeatureConfig::kaldi(args.rate.unwrap_or(16000)),
+        Preset::Librosa => FeatureConfig::librosa(args.rate.unwrap_or(22050)),
+    };
+    if args.fbank {
+        c.output = Output::Fbank;
+        c.use_energy = false;
+    }
+    if args.deltas {
+        c.delta_order = 2;
+    }
+    if args.cmvn {
+        c.cmvn = Cmvn::MeanVariance;
+    }
+    c
+}
+
+pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
+    let config = config_for(&args);
+    let explicit = args.format.map(|f| match f {
+        FormatArg::Npy => Format::Npy,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Json => Format::Json,
+    });
+    let many = args.files.len() > 1;
+    if many && args.output.is_none() {
+        bail!(
+            "{} input files need -o DIR for their outputs",
+            args.files.len()
+        );
+    }
+    let format = explicit
+        .or_else(|| {
+            args.output
+                .as_deref()
+                .filter(|_| !many)
+                .and_then(Format::from_extension)
+        })
+        .unwrap_or(if args.output.is_some() {
+            Format::Npy
+        } else {
+            Format::Csv
+        });
+    if let Some(dir) = args.output.as_deref().filter(|_| many) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
+    }
+    let results = extract_files(&args.files, &config)?;
+    let mut failures = 0;
+    for (path, result) in args.files.iter().zip(results) {
+        let features = match result {
+            Ok(f) => f,
+            Err(e) if many => {
+                eprintln!("error: {e}");
+                failures += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match args.output.as_deref() {
+            None => {
+                let stdout = std::io::stdout();
+                let mut w = std::io::BufWriter::new(stdout.lock());
+                write_features(&features, format, &mut w)
+                    .and_then(|_| w.flush())
+                    .context("cannot write to stdout")?;
+            }
+            Some(out) => {
+                let target = if many {
+                    output_in_dir(out, path, format)
+                } else {
+                    out.to_path_buf()
+                };
+                write_atomic(&features, format, &target)?;
+                eprintln!(
+                    "{}: {} frames x {} -> {}",
+                    path.display(),
+                    features.n_frames,
+                    features.dim,
+                    target.display()
+                );
+            }
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} of {} files failed", args.files.len());
+    }
+    Ok(())
+}
+
+fn output_in_dir(dir: &Path, input: &Path, format: Format) -> PathBuf {
+    let stem = input.file_stem().unwrap_or(input.as_os_str());
+    dir.join(stem).with_extension(format.extension())
+}
