@@ -1,12 +1,42 @@
 //! The `asr` command: argument parsing and printing only; the work lives in
-//! the library crates.
-use clap::Parser;
+//! the `sori_asr` library and the crates below it. Each subcommand has its
+//! own `*_cmd` module.
+use clap::{Parser, Subcommand};
+
+mod corpus_cmd;
+mod features_cmd;
+mod train_cmd;
 
 /// Speech recognition trained with a native CTC loss: audio in, text out.
 #[derive(Parser, Debug)]
 #[command(name = "asr", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Synthesize a multi-speaker English corpus with espeak-ng.
+    Synth(corpus_cmd::SynthArgs),
+    /// Build leave-one-speaker-out manifests for the Free Spoken Digit Dataset.
+    Fsdd(corpus_cmd::FsddArgs),
+    /// Train a CTC model (features, BiLSTM/BiGRU, native CTC loss) from manifests.
+    Train(train_cmd::TrainCmd),
+    /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
+    Features(features_cmd::FeaturesArgs),
+}
 
 fn main() {
-    let _cli = Cli::parse();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Synth(a) => corpus_cmd::synth(a),
+        Command::Fsdd(a) => corpus_cmd::fsdd(a),
+        Command::Train(a) => train_cmd::run(a),
+        Command::Features(a) => features_cmd::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
 }

@@ -1,0 +1,309 @@
+//! Audio in, feature matrix out, with the checks and augmentations the
+//! recogniser needs around the features crate: the settings stored in a
+//! model's config (so transcription computes exactly what training saw),
+//! refusal of empty or silent audio with a clear message, and the three
+//! augmentations (speed perturbation, additive noise at an SNR, SpecAugment).
+use crate::error::{AsrError, Result};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+use sori_features::{Cmvn, Extractor, FeatureConfig, Features, Output, WindowKind};
+use std::path::Path;
+
+/// Which features the model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureKind {
+    /// Log mel filterbank energies.
+    Fbank,
+    /// Mel cepstra.
+    Mfcc,
+}
+
+/// The feature settings of a model (stored in its `config.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontEnd {
+    /// Audio is resampled to this rate first.
+    pub sample_rate: u32,
+    pub kind: FeatureKind,
+    pub n_mels: usize,
+    pub n_ceps: usize,
+    /// 0: none, 1: deltas, 2: deltas and delta-deltas.
+    pub deltas: usize,
+}
+
+impl Default for FrontEnd {
+    /// 16 kHz, 40 log-mel energies every 10 ms over 25 ms Hamming frames,
+    /// normalised per utterance (mean and variance), which makes the model
+    /// indifferent to recording gain.
+    fn default() -> Self {
+        FrontEnd {
+            sample_rate: 16000,
+            kind: FeatureKind::Fbank,
+            n_mels: 40,
+            n_ceps: 13,
+            deltas: 0,
+        }
+    }
+}
+
+/// Peak amplitude under which audio counts as silent.
+pub const SILENCE_PEAK: f32 = 1e-4;
+
+impl FrontEnd {
+    /// The features crate's configuration for these settings.
+    pub fn feature_config(&self) -> FeatureConfig {
+        let mut c = FeatureConfig::kaldi(self.sample_rate);
+        c.input_scale = 1.0;
+        c.window = WindowKind::Hamming;
+        c.n_mels = self.n_mels;
+        c.n_ceps = self.n_ceps;
+        c.use_energy = false;
+        c.output = match self.kind {
+            FeatureKind::Fbank => Output::Fbank,
+            FeatureKind::Mfcc => Output::Mfcc,
+        };
+        c.delta_order = self.deltas;
+        c.cmvn = Cmvn::MeanVariance;
+        c
+    }
+
+    /// Values per frame.
+    pub fn dim(&self) -> usize {
+        self.feature_config().dim()
+    }
+
+    /// Frames per second.
+    pub fn frame_rate(&self) -> f64 {
+        self.sample_rate as f64 / self.feature_config().frame_shift as f64
+    }
+
+    /// A reusable extractor.
+    pub fn extractor(&self) -> Result<Extractor> {
+        Extractor::new(&self.feature_config()).map_err(|e| AsrError::Config(e.to_string()))
+    }
+
+    /// Reads a WAV file, mixes to mono and resamples to `sample_rate`;
+    /// refuses empty and silent audio.
+    pub fn load(&self, path: &Path) -> Result<Vec<f32>> {
+        let audio = sori_features::read_wav(path).map_err(|e| AsrError::Audio {
+            path: path.to_path_buf(),
+            message: strip_path(&e.to_string(), path),
+        })?;
+        let samples = if audio.sample_rate == self.sample_rate {
+            audio.samples
+        } else {
+            sori_features::resample(
+                &audio.samples,
+                audio.sample_rate,
+                self.sample_rate,
+                &path.display().to_string(),
+            )
+            .map_err(|e| AsrError::Audio {
+                path: path.to_path_buf(),
+                message: strip_path(&e.to_string(), path),
+            })?
+        };
+        check_signal(&samples, path, self)?;
+        Ok(samples)
+    }
+
+    /// Features of samples at `sample_rate`.
+    pub fn features(&self, ex: &mut Extractor, samples: &[f32], path: &Path) -> Result<Features> {
+        let f = ex.compute(samples).map_err(|e| AsrError::Audio {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if f.n_frames == 0 {
+            return Err(AsrError::Audio {
+                path: path.to_path_buf(),
+                message: "too short for one feature frame".into(),
+            });
+        }
+        Ok(f)
+    }
+}
+
+fn strip_path(message: &str, path: &Path) -> String {
+    let p = path.display().to_string();
+    message
+        .strip_prefix(&format!("{p}: "))
+        .unwrap_or(message)
+        .to_string()
+}
+
+/// Refuses empty, too short, non-finite and silent signals.
+pub fn check_signal(samples: &[f32], path: &Path, fe: &FrontEnd) -> Result<()> {
+    let bad = |m: &str| {
+        Err(AsrError::Audio {
+            path: path.to_path_buf(),
+            message: m.to_string(),
+        })
+    };
+    if samples.is_empty() {
+        return bad("empty audio (no samples)");
+    }
+    if samples.len() < fe.feature_config().frame_length {
+        return bad("audio too short (less than one 25 ms frame)");
+    }
+    if samples.iter().any(|x| !x.is_finite()) {
+        return bad("audio contains NaN or infinite samples");
+    }
+    let peak = samples.iter().fold(0f32, |m, x| m.max(x.abs()));
+    if peak < SILENCE_PEAK {
+        return bad("silent audio (peak amplitude below 1e-4)");
+    }
+    Ok(())
+}
+
+/// Speed perturbation as in Kaldi: the signal is played `factor` times
+/// faster (tempo and pitch both change) by resampling.
+pub fn speed_perturb(samples: &[f32], sample_rate: u32, factor: f64) -> Result<Vec<f32>> {
+    if !(0.5..=2.0).contains(&factor) {
+        return Err(AsrError::Config(format!(
+            "speed factor {factor} outside 0.5..2"
+        )));
+    }
+    let from = (sample_rate as f64 * factor).round() as u32;
+    if from == sample_rate {
+        return Ok(samples.to_vec());
+    }
+    sori_features::resample(samples, from, sample_rate, "speed perturbation")
+        .map_err(|e| AsrError::Config(e.to_string()))
+}
+
+/// Adds white Gaussian noise so that signal power / noise power is
+/// `snr_db` decibels.
+pub fn add_noise(samples: &mut [f32], snr_db: f64, rng: &mut Rng) {
+    let n = samples.len().max(1) as f64;
+    let power = samples
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum::<f64>()
+        / n;
+    let sigma = (power / 10f64.powf(snr_db / 10.0)).sqrt();
+    for x in samples.iter_mut() {
+        *x += (sigma * rng.normal()) as f32;
+    }
+}
+
+/// SpecAugment settings: masks of up to `freq_width` channels and up to
+/// `time_width` frames (never more than a fifth of the utterance).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpecAugment {
+    pub freq_masks: usize,
+    pub freq_width: usize,
+    pub time_masks: usize,
+    pub time_width: usize,
+}
+
+impl SpecAugment {
+    /// Zeroes random frequency bands and time spans of a `(frames, dim)`
+    /// matrix in place (zero is the mean after per-utterance normalisation).
+    pub fn apply(&self, data: &mut [f32], dim: usize, rng: &mut Rng) {
+        let frames = data.len() / dim.max(1);
+        if frames == 0 {
+            return;
+        }
+        for _ in 0..self.freq_masks {
+            let w = rng.range(0, self.freq_width.min(dim));
+            let f0 = rng.range(0, dim - w);
+            for t in 0..frames {
+                data[t * dim + f0..t * dim + f0 + w].fill(0.0);
+            }
+        }
+        let max_t = self.time_width.min(frames / 5);
+        for _ in 0..self.time_masks {
+            let w = rng.range(0, max_t);
+            let t0 = rng.range(0, frames - w);
+            data[t0 * dim..(t0 + w) * dim].fill(0.0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(n: usize) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 * 0.05).sin() * 0.5).collect()
+    }
+
+    #[test]
+    fn noise_has_the_requested_snr() {
+        let clean = tone(160_000);
+        let mut noisy = clean.clone();
+        add_noise(&mut noisy, 10.0, &mut Rng::new(5));
+        let ps: f64 = clean.iter().map(|&x| (x as f64).powi(2)).sum();
+        let pn: f64 = clean
+            .iter()
+            .zip(&noisy)
+            .map(|(&a, &b)| ((b - a) as f64).powi(2))
+            .sum();
+        let snr = 10.0 * (ps / pn).log10();
+        assert!((snr - 10.0).abs() < 0.1, "{snr}");
+    }
+
+    #[test]
+    fn speed_perturbation_changes_length_by_the_factor() {
+        let x = tone(16_000);
+        let fast = speed_perturb(&x, 16_000, 1.1).unwrap();
+        let slow = speed_perturb(&x, 16_000, 0.9).unwrap();
+        assert!(
+            (fast.len() as f64 - 16_000.0 / 1.1).abs() < 20.0,
+            "{}",
+            fast.len()
+        );
+        assert!(
+            (slow.len() as f64 - 16_000.0 / 0.9).abs() < 20.0,
+            "{}",
+            slow.len()
+        );
+        assert!(speed_perturb(&x, 16_000, 3.0).is_err());
+    }
+
+    #[test]
+    fn spec_augment_masks_whole_bands_and_spans() {
+        let (frames, dim) = (100, 40);
+        let mut d = vec![1f32; frames * dim];
+        let sa = SpecAugment {
+            freq_masks: 1,
+            freq_width: 10,
+            time_masks: 0,
+            time_width: 0,
+        };
+        sa.apply(&mut d, dim, &mut Rng::new(1));
+        // Each channel is either all zero or all one over time.
+        for f in 0..dim {
+            let zeros = (0..frames).filter(|t| d[t * dim + f] == 0.0).count();
+            assert!(zeros == 0 || zeros == frames);
+        }
+        let mut d = vec![1f32; frames * dim];
+        let sa = SpecAugment {
+            freq_masks: 0,
+            freq_width: 0,
+            time_masks: 2,
+            time_width: 50,
+        };
+        sa.apply(&mut d, dim, &mut Rng::new(2));
+        let zero_frames = (0..frames).filter(|t| d[t * dim] == 0.0).count();
+        assert!(zero_frames <= 40, "{zero_frames}");
+        for t in 0..frames {
+            let z = d[t * dim..(t + 1) * dim]
+                .iter()
+                .filter(|&&x| x == 0.0)
+                .count();
+            assert!(z == 0 || z == dim);
+        }
+    }
+
+    #[test]
+    fn empty_silent_and_short_audio_are_refused() {
+        let fe = FrontEnd::default();
+        let p = Path::new("x.wav");
+        let e = |s: &[f32]| check_signal(s, p, &fe).unwrap_err().to_string();
+        assert!(e(&[]).contains("empty"));
+        assert!(e(&[0.1; 100]).contains("short"));
+        assert!(e(&vec![0.0; 16_000]).contains("silent"));
+        assert!(check_signal(&tone(16_000), p, &fe).is_ok());
+    }
+}

@@ -1,0 +1,148 @@
+//! JSONL manifests: one utterance per line, `{"audio", "text", "duration",
+//! "speaker"}`. Audio paths are stored relative to the manifest's folder when
+//! they can be, so a corpus folder can be moved or copied as a whole; reading
+//! resolves them back. A broken line is reported with the file and the line
+//! number instead of being skipped, since a silently shorter corpus gives
+//! misleading scores.
+use crate::error::{AsrError, Result};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// One utterance: an audio file and its transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Utterance {
+    /// Path to the WAV file (absolute, or relative to the manifest).
+    pub audio: PathBuf,
+    /// The transcript.
+    pub text: String,
+    /// Duration in seconds (0 when unknown).
+    #[serde(default)]
+    pub duration: f64,
+    /// Who spoke it (voice name for synthetic speech).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+}
+
+/// Reads a manifest; relative audio paths are resolved against its folder.
+/// Empty lines are skipped; every other line must be a JSON utterance with a
+/// non-empty `audio`.
+pub fn read_manifest(path: &Path) -> Result<Vec<Utterance>> {
+    let file = std::fs::File::open(path).map_err(|e| AsrError::io(path, e))?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.map_err(|e| AsrError::Manifest {
+            path: path.to_path_buf(),
+            line: line_no,
+            message: format!("cannot read line: {e}"),
+        })?;
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let mut utt: Utterance = serde_json::from_str(trimmed).map_err(|e| AsrError::Manifest {
+            path: path.to_path_buf(),
+            line: line_no,
+            message: format!("not a valid utterance record ({e})"),
+        })?;
+        if utt.audio.as_os_str().is_empty() {
+            return Err(AsrError::Manifest {
+                path: path.to_path_buf(),
+                line: line_no,
+                message: "empty \"audio\" path".into(),
+            });
+        }
+        if utt.audio.is_relative() {
+            utt.audio = base.join(&utt.audio);
+        }
+        out.push(utt);
+    }
+    if out.is_empty() {
+        return Err(AsrError::Manifest {
+            path: path.to_path_buf(),
+            line: 0,
+            message: "no utterances".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Writes a manifest; audio paths under the manifest's folder are written
+/// relative to it.
+pub fn write_manifest(path: &Path, utts: &[Utterance]) -> Result<()> {
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut text = String::new();
+    for u in utts {
+        let mut u = u.clone();
+        if let Ok(rel) = u.audio.strip_prefix(base) {
+            if !base.as_os_str().is_empty() {
+                u.audio = rel.to_path_buf();
+            }
+        }
+        text.push_str(&serde_json::to_string(&u).expect("utterances serialise"));
+        text.push('\n');
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| AsrError::io(dir, e))?;
+    }
+    let mut f = std::fs::File::create(path).map_err(|e| AsrError::io(path, e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| AsrError::io(path, e))
+}
+
+/// Duration of a WAV file in seconds, from its header.
+pub fn wav_duration(path: &Path) -> Result<f64> {
+    let reader = hound::WavReader::open(path).map_err(|e| AsrError::Audio {
+        path: path.to_path_buf(),
+        message: format!("not a readable WAV file ({e})"),
+    })?;
+    let spec = reader.spec();
+    Ok(reader.duration() as f64 / spec.sample_rate as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_keeps_records_and_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m.jsonl");
+        let utts = vec![
+            Utterance {
+                audio: dir.path().join("wav/a.wav"),
+                text: "hello there".into(),
+                duration: 1.25,
+                speaker: Some("en-us+m1".into()),
+            },
+            Utterance {
+                audio: PathBuf::from("/elsewhere/b.wav"),
+                text: "one two".into(),
+                duration: 0.5,
+                speaker: None,
+            },
+        ];
+        write_manifest(&m, &utts).unwrap();
+        let raw = std::fs::read_to_string(&m).unwrap();
+        assert!(raw.contains("\"audio\":\"wav/a.wav\""), "{raw}");
+        assert_eq!(read_manifest(&m).unwrap(), utts);
+    }
+
+    #[test]
+    fn broken_line_is_reported_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("bad.jsonl");
+        std::fs::write(
+            &m,
+            "{\"audio\":\"a.wav\",\"text\":\"a\"}\n\n{\"audio\":\"b.wav\",\"text\":\n",
+        )
+        .unwrap();
+        let err = read_manifest(&m).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{}:3: ", m.display())), "{err}");
+        std::fs::write(&m, "{\"text\":\"no audio\"}\n").unwrap();
+        let err = read_manifest(&m).unwrap_err().to_string();
+        assert!(err.contains(":1: ") && err.contains("audio"), "{err}");
+    }
+}

@@ -1,0 +1,388 @@
+//! Training: manifests become feature examples (once, in parallel, with
+//! optional speed perturbation and noise), and the shared training loop of
+//! `sori-train` runs a CTC task over them: native CTC loss on the model's
+//! log-probabilities, SpecAugment on training batches, greedy-decoded CER
+//! and WER on the validation set after each epoch (the monitored metric).
+use crate::error::{AsrError, Result};
+use crate::frontend::{add_noise, speed_perturb, FrontEnd, SpecAugment};
+use crate::manifest::{read_manifest, Utterance};
+use crate::metrics::{char_errors, word_errors};
+use crate::model::{Architecture, AsrConfig, AsrModel};
+use crate::rng::Rng;
+use crate::vocab::{OovPolicy, Vocab};
+use rayon::prelude::*;
+use sori_ctc::{greedy_decode, CtcLoss, Reduction};
+use sori_train::{
+    pad_frames, FitReport, InMemory, Metric, ModelDir, StepOutput, Task, TaskResult, TrainConfig,
+    Trainer,
+};
+use std::collections::BTreeSet;
+use std::path::Path;
+use tch::{Device, Kind, Tensor};
+
+/// One utterance ready for training: features and label ids.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub feats: Vec<f32>,
+    pub frames: usize,
+    pub labels: Vec<i64>,
+    pub text: String,
+}
+
+/// Waveform augmentations applied once when the examples are built.
+#[derive(Debug, Clone, Default)]
+pub struct Augment {
+    /// Each utterance is played at one of these speeds (empty: 1.0).
+    pub speeds: Vec<f64>,
+    /// Noise is added with this probability...
+    pub noise_prob: f64,
+    /// ...at an SNR drawn uniformly from this range (dB).
+    pub noise_snr: (f64, f64),
+}
+
+/// Reads a manifest and checks that its transcripts fit the vocabulary.
+/// Under [`OovPolicy::Error`] every unknown character is listed.
+pub fn check_transcripts(
+    path: &Path,
+    utts: &[Utterance],
+    vocab: &Vocab,
+    oov: OovPolicy,
+) -> Result<()> {
+    if oov != OovPolicy::Error {
+        return Ok(());
+    }
+    let mut unknown = BTreeSet::new();
+    let mut count = 0;
+    for u in utts {
+        let c = vocab.unknown_chars(&u.text);
+        if !c.is_empty() {
+            count += 1;
+            unknown.extend(c);
+        }
+    }
+    if count > 0 {
+        return Err(AsrError::OutOfVocabulary {
+            path: path.to_path_buf(),
+            count,
+            chars: unknown
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        });
+    }
+    Ok(())
+}
+
+/// Features and labels of every utterance, computed in parallel; the first
+/// failing file is the error.
+pub fn build_examples(
+    utts: &[Utterance],
+    fe: &FrontEnd,
+    vocab: &Vocab,
+    oov: OovPolicy,
+    augment: Option<(&Augment, u64)>,
+) -> Result<Vec<Example>> {
+    utts.par_iter()
+        .enumerate()
+        .map_init(
+            || fe.extractor(),
+            |ex, (i, u)| {
+                let ex = ex.as_mut().map_err(|e| AsrError::Config(e.to_string()))?;
+                let mut samples = fe.load(&u.audio)?;
+                if let Some((aug, seed)) = augment {
+                    let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
+                    if !aug.speeds.is_empty() {
+                        let f = *rng.choose(&aug.speeds);
+                        samples = speed_perturb(&samples, fe.sample_rate, f)?;
+                    }
+                    if aug.noise_prob > 0.0 && rng.uniform() < aug.noise_prob {
+                        let (lo, hi) = aug.noise_snr;
+                        add_noise(&mut samples, lo + (hi - lo) * rng.uniform(), &mut rng);
+                    }
+                }
+                let f = fe.features(ex, &samples, &u.audio)?;
+                let labels =
+                    vocab
+                        .encode(&u.text, oov)
+                        .map_err(|chars| AsrError::OutOfVocabulary {
+                            path: u.audio.clone(),
+                            count: 1,
+                            chars: chars
+                                .iter()
+                                .map(|c| format!("{c:?}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        })?;
+                Ok(Example {
+                    feats: f.data,
+                    frames: f.n_frames,
+                    labels,
+                    text: crate::vocab::normalize(&u.text),
+                })
+            },
+        )
+        .collect()
+}
+
+/// A padded batch.
+pub struct Batch {
+    pub xs: Tensor,
+    pub lengths: Vec<i64>,
+    pub targets: Tensor,
+    pub target_lengths: Vec<i64>,
+    pub texts: Vec<String>,
+}
+
+/// Pads examples into a batch on `device`.
+pub fn collate(items: &[&Example], dim: usize, device: Device) -> TaskResult<Batch> {
+    let seqs: Vec<&[f32]> = items.iter().map(|e| e.feats.as_slice()).collect();
+    let (xs, lengths) = pad_frames(&seqs, dim, device)?;
+    let flat: Vec<i64> = items
+        .iter()
+        .flat_map(|e| e.labels.iter().copied())
+        .collect();
+    Ok(Batch {
+        xs,
+        lengths,
+        targets: Tensor::from_slice(&flat),
+        target_lengths: items.iter().map(|e| e.labels.len() as i64).collect(),
+        texts: items.iter().map(|e| e.text.clone()).collect(),
+    })
+}
+
+/// The CTC task the training loop drives.
+pub struct CtcTask {
+    pub model: AsrModel,
+    pub loss: CtcLoss,
+    pub spec_augment: Option<SpecAugment>,
+    rng: Rng,
+    samples_shown: bool,
+}
+
+impl CtcTask {
+    pub fn new(model: AsrModel, spec_augment: Option<SpecAugment>, seed: u64) -> Self {
+        let blank = model.config.vocab.blank();
+        CtcTask {
+            model,
+            loss: CtcLoss::new(blank)
+                .with_reduction(Reduction::Mean)
+                .with_zero_infinity(true),
+            spec_augment,
+            rng: Rng::new(seed),
+            samples_shown: false,
+        }
+    }
+
+    fn masked(&mut self, b: &Batch) -> Tensor {
+        let Some(sa) = self.spec_augment else {
+            return b.xs.shallow_clone();
+        };
+        let size = b.xs.size();
+        let (bs, t, d) = (size[0] as usize, size[1] as usize, size[2] as usize);
+        let mut mask = vec![1f32; bs * t * d];
+        for (i, &len) in b.lengths.iter().enumerate() {
+            let start = i * t * d;
+            sa.apply(&mut mask[start..start + len as usize * d], d, &mut self.rng);
+        }
+        let mask = Tensor::from_slice(&mask)
+            .reshape([bs as i64, t as i64, d as i64])
+            .to_device(b.xs.device());
+        &b.xs * mask
+    }
+
+    fn step(&mut self, b: &Batch, train: bool) -> TaskResult<(Tensor, Tensor, Vec<i64>)> {
+        let xs = if train {
+            self.masked(b)
+        } else {
+            b.xs.shallow_clone()
+        };
+        let (lp, out_lengths) = self.model.forward(&xs, &b.lengths, train)?;
+        let lp_tnc = lp.transpose(0, 1);
+        let loss = self
+            .loss
+            .forward(&lp_tnc, &b.targets, &out_lengths, &b.target_lengths)?;
+        Ok((loss, lp, out_lengths))
+    }
+}
+
+/// Greedy transcripts of a `[B, T, C]` log-probability batch.
+pub fn greedy_texts(lp: &Tensor, lengths: &[i64], vocab: &Vocab) -> Result<Vec<String>> {
+    let lp = lp.to_device(Device::Cpu).to_kind(Kind::Float).contiguous();
+    let size = lp.size();
+    let (t, c) = (size[1] as usize, size[2] as usize);
+    let data: Vec<f32> = Vec::<f32>::try_from(lp.flatten(0, -1))?;
+    lengths
+        .iter()
+        .enumerate()
+        .map(|(b, &len)| {
+            let rows = &data[b * t * c..(b * t + len as usize) * c];
+            let ids = greedy_decode(rows, c, vocab.blank())
+                .map_err(|e| AsrError::Config(e.to_string()))?;
+            Ok(vocab.decode(&ids))
+        })
+        .collect()
+}
+
+impl Task for CtcTask {
+    type Batch = Batch;
+
+    fn var_store(&self) -> &tch::nn::VarStore {
+        &self.model.vs
+    }
+
+    fn var_store_mut(&mut self) -> &mut tch::nn::VarStore {
+        &mut self.model.vs
+    }
+
+    fn train_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
+        let (loss, _, _) = self.step(b, true)?;
+        Ok(StepOutput::new(loss, b.texts.len()))
+    }
+
+    fn eval_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
+        let (loss, lp, out_lengths) = self.step(b, false)?;
+        let hyps = greedy_texts(&lp, &out_lengths, &self.model.config.vocab)?;
+        let (mut ce, mut cn, mut we, mut wn) = (0, 0, 0, 0);
+        for (h, r) in hyps.iter().zip(&b.texts) {
+            let c = char_errors(r, h);
+            let w = word_errors(r, h);
+            ce += c.edits;
+            cn += c.reference;
+            we += w.edits;
+            wn += w.reference;
+        }
+        if !self.samples_shown {
+            if let (Some(h), Some(r)) = (hyps.first(), b.texts.first()) {
+                eprintln!("  sample: ref {r:?}\n          hyp {h:?}");
+            }
+            self.samples_shown = true;
+        }
+        Ok(StepOutput::new(loss, b.texts.len())
+            .with_metric(Metric::ratio("cer", ce as f64, cn as f64))
+            .with_metric(Metric::ratio("wer", we as f64, wn as f64)))
+    }
+
+    fn on_epoch_end(&mut self, _record: &sori_train::EpochRecord) -> TaskResult<()> {
+        self.samples_shown = false;
+        Ok(())
+    }
+}
+
+/// Settings of [`train`] besides the loop's own.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub frontend: FrontEnd,
+    pub arch: Architecture,
+    pub oov: OovPolicy,
+    pub augment: Option<Augment>,
+    pub spec_augment: Option<SpecAugment>,
+    /// Use at most this many training utterances (the first ones).
+    pub max_train: Option<usize>,
+    /// Extra characters to include in the vocabulary.
+    pub extra_chars: String,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            frontend: FrontEnd::default(),
+            arch: Architecture::default(),
+            oov: OovPolicy::Error,
+            augment: None,
+            spec_augment: Some(SpecAugment {
+                freq_masks: 2,
+                freq_width: 8,
+                time_masks: 2,
+                time_width: 10,
+            }),
+            max_train: None,
+            extra_chars: String::new(),
+        }
+    }
+}
+
+/// What [`train`] prints before the loop starts.
+#[derive(Debug, Clone)]
+pub struct TrainSetup {
+    pub train_utterances: usize,
+    pub valid_utterances: usize,
+    pub train_hours: f64,
+    pub parameters: i64,
+    pub vocab: Vocab,
+    pub feature_seconds: f64,
+}
+
+/// Trains a model on `train_manifest` (vocabulary from its transcripts),
+/// validating on `valid_manifest`, writing everything to `out`.
+pub fn train(
+    train_manifest: &Path,
+    valid_manifest: Option<&Path>,
+    out: &Path,
+    opts: &TrainOptions,
+    config: TrainConfig,
+    device: Device,
+    mut announce: impl FnMut(&TrainSetup),
+) -> Result<FitReport> {
+    let mut train_utts = read_manifest(train_manifest)?;
+    if let Some(n) = opts.max_train {
+        train_utts.truncate(n);
+    }
+    let vocab = Vocab::new(
+        Vocab::from_texts(train_utts.iter().map(|u| u.text.as_str()))
+            .labels()
+            .iter()
+            .copied()
+            .chain(opts.extra_chars.chars()),
+    );
+    let valid_utts = match valid_manifest {
+        Some(p) => {
+            let v = read_manifest(p)?;
+            check_transcripts(p, &v, &vocab, opts.oov)?;
+            v
+        }
+        None => Vec::new(),
+    };
+    let started = std::time::Instant::now();
+    let train_ex = build_examples(
+        &train_utts,
+        &opts.frontend,
+        &vocab,
+        opts.oov,
+        opts.augment.as_ref().map(|a| (a, config.seed)),
+    )?;
+    let valid_ex = build_examples(&valid_utts, &opts.frontend, &vocab, opts.oov, None)?;
+    let feature_seconds = started.elapsed().as_secs_f64();
+    let model = AsrModel::new(
+        AsrConfig::new(opts.frontend.clone(), vocab.clone(), &opts.arch),
+        device,
+    )?;
+    let dir = ModelDir::create(out)?;
+    model.write_config(&dir)?;
+    announce(&TrainSetup {
+        train_utterances: train_ex.len(),
+        valid_utterances: valid_ex.len(),
+        train_hours: train_ex.iter().map(|e| e.frames).sum::<usize>() as f64
+            / opts.frontend.frame_rate()
+            / 3600.0,
+        parameters: model.param_count(),
+        vocab,
+        feature_seconds,
+    });
+    let dim = opts.frontend.dim();
+    let data = InMemory::new(
+        train_ex,
+        valid_ex,
+        config.batch_size,
+        move |items: &[&Example]| collate(items, dim, device),
+    )
+    .bucket_by(|e: &Example| e.frames);
+    let mut data = data;
+    let mut task = CtcTask::new(model, opts.spec_augment, config.seed);
+    let quiet = config.quiet;
+    let mut trainer = Trainer::new(config, Some(dir));
+    if quiet {
+        trainer = trainer.silent();
+    }
+    Ok(trainer.fit(&mut task, &mut data)?)
+}

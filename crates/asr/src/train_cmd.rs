@@ -1,0 +1,189 @@
+//! `asr train`: parsing and printing around `sori_asr::train::train`.
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use sori_asr::frontend::{FeatureKind, FrontEnd, SpecAugment};
+use sori_asr::train::{train, Augment, TrainOptions};
+use sori_asr::{Architecture, OovPolicy};
+use sori_rnn::Cell;
+use sori_train::{DecayKind, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CellArg {
+    Lstm,
+    Gru,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FeaturesArg {
+    Fbank,
+    Mfcc,
+}
+
+/// What to do with transcript characters outside the vocabulary.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OovArg {
+    /// Refuse (list them).
+    Error,
+    /// Remove them.
+    Drop,
+    /// Replace them by a space.
+    Space,
+}
+
+impl From<OovArg> for OovPolicy {
+    fn from(a: OovArg) -> Self {
+        match a {
+            OovArg::Error => OovPolicy::Error,
+            OovArg::Drop => OovPolicy::Drop,
+            OovArg::Space => OovPolicy::MapToSpace,
+        }
+    }
+}
+
+/// Train a CTC model from JSONL manifests.
+#[derive(Args, Debug)]
+pub struct TrainCmd {
+    /// Training manifest (JSONL: audio, text, duration, speaker).
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation manifest (CER/WER after each epoch pick the best weights).
+    #[arg(long)]
+    valid: Option<PathBuf>,
+    /// Model directory to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Recurrent cell.
+    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    cell: CellArg,
+    /// Recurrent layers (each bidirectional).
+    #[arg(long, default_value_t = 3)]
+    layers: i64,
+    /// Units per direction.
+    #[arg(long, default_value_t = 160)]
+    hidden: i64,
+    /// Feature frames stacked per encoder step.
+    #[arg(long, default_value_t = 3)]
+    stack: i64,
+    /// Dropout between recurrent layers.
+    #[arg(long, default_value_t = 0.1)]
+    dropout: f64,
+    /// Features.
+    #[arg(long, value_enum, default_value_t = FeaturesArg::Fbank)]
+    features: FeaturesArg,
+    /// Sample rate of the features (audio is resampled); 8000 for telephone-band data like FSDD.
+    #[arg(long, default_value_t = 16000)]
+    sample_rate: u32,
+    /// Mel filters.
+    #[arg(long, default_value_t = 40)]
+    n_mels: usize,
+    /// Speed perturbation: comma-separated factors, one drawn per utterance (e.g. 0.9,1.0,1.1).
+    #[arg(long, value_delimiter = ',')]
+    speed: Vec<f64>,
+    /// Probability of adding white noise to an utterance.
+    #[arg(long, default_value_t = 0.0)]
+    noise_prob: f64,
+    /// SNR range of the added noise in dB, "low,high".
+    #[arg(long, value_delimiter = ',', default_values_t = [10.0, 30.0])]
+    snr: Vec<f64>,
+    /// Turn SpecAugment masks off.
+    #[arg(long)]
+    no_spec_augment: bool,
+    /// Use only the first N training utterances.
+    #[arg(long)]
+    max_train: Option<usize>,
+    /// Transcript characters outside the vocabulary of the validation data.
+    #[arg(long, value_enum, default_value_t = OovArg::Error)]
+    oov: OovArg,
+    #[command(flatten)]
+    common: TrainArgs,
+}
+
+pub fn run(a: TrainCmd) -> Result<()> {
+    let device = a.common.setup()?;
+    if a.snr.len() != 2 || a.snr[0] > a.snr[1] {
+        bail!("--snr needs two values low,high (got {:?})", a.snr);
+    }
+    let defaults = TrainConfig {
+        epochs: 20,
+        batch_size: 32,
+        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 2e-3),
+        clip_grad_norm: Some(5.0),
+        monitor: Some("val_cer".into()),
+        plot_metric: Some("val_cer".into()),
+        ..TrainConfig::default()
+    };
+    let mut config = a.common.apply(defaults)?;
+    if a.valid.is_none() {
+        config.monitor = Some("loss".into());
+        config.plot_metric = None;
+    }
+    if a.common.schedule.is_none() {
+        config.schedule.decay = DecayKind::Cosine;
+    }
+    let opts = TrainOptions {
+        frontend: FrontEnd {
+            sample_rate: a.sample_rate,
+            kind: match a.features {
+                FeaturesArg::Fbank => FeatureKind::Fbank,
+                FeaturesArg::Mfcc => FeatureKind::Mfcc,
+            },
+            n_mels: a.n_mels,
+            ..FrontEnd::default()
+        },
+        arch: Architecture {
+            cell: match a.cell {
+                CellArg::Lstm => Cell::Lstm,
+                CellArg::Gru => Cell::Gru,
+            },
+            layers: a.layers,
+            hidden: a.hidden,
+            stack: a.stack,
+            dropout: a.dropout,
+        },
+        oov: a.oov.into(),
+        augment: (!a.speed.is_empty() || a.noise_prob > 0.0).then(|| Augment {
+            speeds: a.speed.clone(),
+            noise_prob: a.noise_prob,
+            noise_snr: (a.snr[0], a.snr[1]),
+        }),
+        spec_augment: (!a.no_spec_augment).then_some(SpecAugment {
+            freq_masks: 2,
+            freq_width: 8,
+            time_masks: 2,
+            time_width: 10,
+        }),
+        max_train: a.max_train,
+        extra_chars: String::new(),
+    };
+    let start = std::time::Instant::now();
+    let report = train(
+        &a.train,
+        a.valid.as_deref(),
+        &a.out,
+        &opts,
+        config,
+        device,
+        |s| {
+            eprintln!(
+            "train: {} utterances ({:.2} h), valid: {}, features in {:.1} s; {} parameters; vocabulary {:?}",
+            s.train_utterances,
+            s.train_hours,
+            s.valid_utterances,
+            s.feature_seconds,
+            s.parameters,
+            s.vocab.labels().iter().collect::<String>()
+        );
+        },
+    )?;
+    println!(
+        "best {} = {:.4} at epoch {} ({} epochs, {:.1} min); model in {}",
+        report.monitor,
+        report.best_value.unwrap_or(f64::NAN),
+        report.best_epoch,
+        report.history.len(),
+        start.elapsed().as_secs_f64() / 60.0,
+        a.out.display()
+    );
+    Ok(())
+}
