@@ -6,13 +6,16 @@
 //! The `asr` binary only parses arguments and prints; everything it does is
 //! a function here so that it is tested here.
 pub mod error;
+pub mod eval;
 pub mod frontend;
 pub mod fsdd;
 pub mod manifest;
 pub mod metrics;
 pub mod model;
+pub mod recognize;
 pub mod rng;
 pub mod synth;
+pub mod toy;
 pub mod train;
 pub mod vocab;
 

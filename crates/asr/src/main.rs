@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod corpus_cmd;
 mod features_cmd;
 mod train_cmd;
+mod transcribe_cmd;
 
 /// Speech recognition trained with a native CTC loss: audio in, text out.
 #[derive(Parser, Debug)]
@@ -23,6 +24,10 @@ enum Command {
     Fsdd(corpus_cmd::FsddArgs),
     /// Train a CTC model (features, BiLSTM/BiGRU, native CTC loss) from manifests.
     Train(train_cmd::TrainCmd),
+    /// Transcribe WAV files (text, JSON, SRT or WebVTT).
+    Transcribe(transcribe_cmd::TranscribeArgs),
+    /// Score a model on a manifest: CER, WER and the worst utterances.
+    Eval(transcribe_cmd::EvalArgs),
     /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
     Features(features_cmd::FeaturesArgs),
 }
@@ -33,10 +38,20 @@ fn main() {
         Command::Synth(a) => corpus_cmd::synth(a),
         Command::Fsdd(a) => corpus_cmd::fsdd(a),
         Command::Train(a) => train_cmd::run(a),
+        Command::Transcribe(a) => transcribe_cmd::transcribe(a).map(exit_on_failure),
+        Command::Eval(a) => transcribe_cmd::eval(a).map(exit_on_failure),
         Command::Features(a) => features_cmd::run(a),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Commands that process many files report each failure and still finish
+/// the others; they then exit with status 1.
+fn exit_on_failure(all_ok: bool) {
+    if !all_ok {
         std::process::exit(1);
     }
 }

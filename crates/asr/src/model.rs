@@ -113,6 +113,13 @@ impl AsrModel {
     /// Loads a trained model (best weights, else last) from a directory.
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
         let md = ModelDir::new(dir);
+        if dir.is_dir() && !md.config_path().exists() {
+            return Err(AsrError::Model {
+                path: dir.to_path_buf(),
+                message: "not a model directory (no config.json); train one with `asr train`"
+                    .into(),
+            });
+        }
         let config: AsrConfig = md.read_config(MODEL_KIND)?;
         let mut model = AsrModel::new(config, device)?;
         let has_weights = md.weights_path(sori_train::Which::Best).exists()

@@ -1,0 +1,366 @@
+//! Recognition: audio file → text with word times. Long recordings are cut
+//! into chunks (at the quietest 10 ms inside the last seconds of each
+//! window, so words are rarely split) and decoded one chunk at a time, so
+//! the network's memory does not grow with the recording.
+use crate::error::{AsrError, Result};
+use crate::model::AsrModel;
+use serde::Serialize;
+use sori_features::Extractor;
+use std::path::Path;
+use tch::Device;
+
+/// A recognised word and where it is in the audio.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Word {
+    pub word: String,
+    /// Seconds from the start of the file.
+    pub start: f64,
+    pub end: f64,
+}
+
+/// The result for one file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transcript {
+    pub text: String,
+    pub words: Vec<Word>,
+    /// Seconds of audio.
+    pub duration: f64,
+}
+
+/// A decoded label and the model step where it was emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Emission {
+    pub label: usize,
+    pub step: usize,
+}
+
+/// Turns one chunk's `T × classes` log-probabilities into labels with steps.
+pub trait Decoder {
+    fn decode(
+        &self,
+        log_probs: &[f32],
+        steps: usize,
+        classes: usize,
+        blank: usize,
+    ) -> Result<Vec<Emission>>;
+}
+
+/// Best path: argmax per step, repeats merged, blanks dropped; a label's
+/// step is the first of its run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Greedy;
+
+impl Decoder for Greedy {
+    fn decode(
+        &self,
+        lp: &[f32],
+        steps: usize,
+        classes: usize,
+        blank: usize,
+    ) -> Result<Vec<Emission>> {
+        let mut out = Vec::new();
+        let mut prev = blank;
+        for t in 0..steps {
+            let row = &lp[t * classes..(t + 1) * classes];
+            let best = row
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f32::NEG_INFINITY),
+                    |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+                )
+                .0;
+            if best != blank && best != prev {
+                out.push(Emission {
+                    label: best,
+                    step: t,
+                });
+            }
+            prev = best;
+        }
+        Ok(out)
+    }
+}
+
+/// Groups emitted characters into words with times (`step_s` seconds per
+/// model step, `offset` seconds added).
+pub fn words_from_emissions(chars: &[(char, usize)], step_s: f64, offset: f64) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut cur: Option<Word> = None;
+    for &(c, step) in chars {
+        let t = offset + step as f64 * step_s;
+        if c == ' ' {
+            if let Some(w) = cur.take() {
+                words.push(w);
+            }
+            continue;
+        }
+        match cur.as_mut() {
+            Some(w) => {
+                w.word.push(c);
+                w.end = t + step_s;
+            }
+            None => {
+                cur = Some(Word {
+                    word: c.to_string(),
+                    start: t,
+                    end: t + step_s,
+                })
+            }
+        }
+    }
+    words.extend(cur);
+    words
+}
+
+/// A loaded model ready to transcribe.
+pub struct Recognizer {
+    pub model: AsrModel,
+    extractor: Extractor,
+    /// Longest piece of audio run through the network at once.
+    pub chunk_seconds: f64,
+    pub decoder: Box<dyn Decoder>,
+}
+
+impl Recognizer {
+    /// Loads the model of a directory, greedy decoding.
+    pub fn load(dir: &Path) -> Result<Self> {
+        Self::new(AsrModel::load(dir, Device::Cpu)?)
+    }
+
+    pub fn new(model: AsrModel) -> Result<Self> {
+        let extractor = model.config.frontend.extractor()?;
+        Ok(Recognizer {
+            model,
+            extractor,
+            chunk_seconds: 20.0,
+            decoder: Box::new(Greedy),
+        })
+    }
+
+    /// Transcribes a WAV file.
+    pub fn transcribe_file(&mut self, path: &Path) -> Result<Transcript> {
+        let samples = self.model.config.frontend.load(path)?;
+        self.transcribe_samples(&samples, path)
+    }
+
+    /// Transcribes samples at the model's rate (`path` names them in errors).
+    pub fn transcribe_samples(&mut self, samples: &[f32], path: &Path) -> Result<Transcript> {
+        let rate = self.model.config.frontend.sample_rate as usize;
+        let chunk = ((self.chunk_seconds * rate as f64) as usize).max(rate);
+        let mut words = Vec::new();
+        let mut start = 0;
+        while start < samples.len() {
+            let end = cut_point(samples, start, chunk, rate);
+            let piece = &samples[start..end];
+            // A tail shorter than one frame carries no speech.
+            if piece.len() >= self.model.config.frontend.feature_config().frame_length {
+                words.extend(self.decode_piece(piece, start as f64 / rate as f64, path)?);
+            }
+            start = end;
+        }
+        let text = words
+            .iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Transcript {
+            text,
+            words,
+            duration: samples.len() as f64 / rate as f64,
+        })
+    }
+
+    /// Log-probabilities (`T × classes`) of samples at the model's rate.
+    pub fn log_probs(&mut self, samples: &[f32], path: &Path) -> Result<(Vec<f32>, usize)> {
+        let f = self
+            .model
+            .config
+            .frontend
+            .features(&mut self.extractor, samples, path)?;
+        self.model.log_probs(&f.data, f.n_frames)
+    }
+
+    fn decode_piece(&mut self, samples: &[f32], offset: f64, path: &Path) -> Result<Vec<Word>> {
+        let (lp, steps) = self.log_probs(samples, path)?;
+        let vocab = &self.model.config.vocab;
+        let em = self
+            .decoder
+            .decode(&lp, steps, vocab.classes(), vocab.blank())?;
+        let chars: Vec<(char, usize)> = em
+            .iter()
+            .filter_map(|e| vocab.labels().get(e.label).map(|&c| (c, e.step)))
+            .collect();
+        Ok(words_from_emissions(
+            &chars,
+            self.model.config.step_seconds(),
+            offset,
+        ))
+    }
+}
+
+/// End of the chunk that starts at `start`: the whole rest if it fits in
+/// `chunk` samples, else the quietest 10 ms window in the chunk's last 3 s.
+pub fn cut_point(samples: &[f32], start: usize, chunk: usize, rate: usize) -> usize {
+    if samples.len() - start <= chunk {
+        return samples.len();
+    }
+    let hop = (rate / 100).max(1);
+    let search = (3 * rate).min(chunk / 2);
+    let lo = start + chunk - search;
+    let mut best = (start + chunk, f32::INFINITY);
+    let mut s = lo;
+    while s + hop <= start + chunk {
+        let e: f32 = samples[s..s + hop].iter().map(|x| x * x).sum();
+        if e < best.1 {
+            best = (s + hop / 2, e);
+        }
+        s += hop;
+    }
+    best.0
+}
+
+/// Errors of the files that failed, in order, with the results of the rest.
+pub fn transcribe_many(
+    rec: &mut Recognizer,
+    paths: &[&Path],
+) -> Vec<(std::path::PathBuf, Result<Transcript>)> {
+    paths
+        .iter()
+        .map(|p| (p.to_path_buf(), rec.transcribe_file(p)))
+        .collect()
+}
+
+fn timestamp(t: f64, sep: char) -> String {
+    let ms = (t.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{sep}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// Subtitle cues: up to 7 words or 5 seconds each.
+pub fn cues(words: &[Word]) -> Vec<(f64, f64, String)> {
+    let mut out: Vec<(f64, f64, String)> = Vec::new();
+    let mut cur: Vec<&Word> = Vec::new();
+    for w in words {
+        if !cur.is_empty() && (cur.len() >= 7 || w.end - cur[0].start > 5.0) {
+            out.push(cue_of(&cur));
+            cur.clear();
+        }
+        cur.push(w);
+    }
+    if !cur.is_empty() {
+        out.push(cue_of(&cur));
+    }
+    out
+}
+
+fn cue_of(ws: &[&Word]) -> (f64, f64, String) {
+    (
+        ws[0].start,
+        ws[ws.len() - 1].end,
+        ws.iter()
+            .map(|w| w.word.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// SubRip subtitles of a transcript.
+pub fn to_srt(t: &Transcript) -> String {
+    let mut s = String::new();
+    for (i, (a, b, text)) in cues(&t.words).iter().enumerate() {
+        s.push_str(&format!(
+            "{}\n{} --> {}\n{text}\n\n",
+            i + 1,
+            timestamp(*a, ','),
+            timestamp(*b, ',')
+        ));
+    }
+    s
+}
+
+/// WebVTT subtitles of a transcript.
+pub fn to_vtt(t: &Transcript) -> String {
+    let mut s = String::from("WEBVTT\n\n");
+    for (a, b, text) in cues(&t.words) {
+        s.push_str(&format!(
+            "{} --> {}\n{text}\n\n",
+            timestamp(a, '.'),
+            timestamp(b, '.')
+        ));
+    }
+    s
+}
+
+/// Refuses a model whose output classes do not match its vocabulary (a
+/// hand-edited config).
+pub fn check_model(model: &AsrModel, dir: &Path) -> Result<()> {
+    let classes = model.output.ws.size()[0] as usize;
+    if classes != model.config.vocab.classes() {
+        return Err(AsrError::Model {
+            path: dir.to_path_buf(),
+            message: format!(
+                "output layer has {classes} classes but the vocabulary {}",
+                model.config.vocab.classes()
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn greedy_merges_repeats_and_keeps_first_steps() {
+        // classes: 0 'a', 1 'b', 2 blank; path a a _ a b b _
+        let path = [0, 0, 2, 0, 1, 1, 2];
+        let mut lp = vec![-5f32; path.len() * 3];
+        for (t, &c) in path.iter().enumerate() {
+            lp[t * 3 + c] = -0.1;
+        }
+        let em = Greedy.decode(&lp, path.len(), 3, 2).unwrap();
+        let got: Vec<(usize, usize)> = em.iter().map(|e| (e.label, e.step)).collect();
+        assert_eq!(got, [(0, 0), (0, 3), (1, 4)]);
+    }
+
+    #[test]
+    fn words_get_times_and_subtitles_format() {
+        let chars = [('h', 2), ('i', 3), (' ', 5), ('y', 8), ('o', 9)];
+        let w = words_from_emissions(&chars, 0.03, 1.0);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].word, "hi");
+        assert!((w[0].start - 1.06).abs() < 1e-9 && (w[0].end - 1.12).abs() < 1e-9);
+        assert!((w[1].start - 1.24).abs() < 1e-9);
+        let t = Transcript {
+            text: "hi yo".into(),
+            words: w,
+            duration: 2.0,
+        };
+        assert_eq!(to_srt(&t), "1\n00:00:01,060 --> 00:00:01,300\nhi yo\n\n");
+        assert_eq!(
+            to_vtt(&t),
+            "WEBVTT\n\n00:00:01.060 --> 00:00:01.300\nhi yo\n\n"
+        );
+        assert_eq!(timestamp(3725.5, ','), "01:02:05,500");
+    }
+
+    #[test]
+    fn chunks_cut_in_the_quiet() {
+        let rate = 100;
+        // Loud everywhere except a quiet patch at samples 850..870.
+        let mut x = vec![0.5f32; 2500];
+        for v in &mut x[850..870] {
+            *v = 0.0;
+        }
+        let cut = cut_point(&x, 0, 1000, rate);
+        assert!((850..870).contains(&cut), "{cut}");
+        assert_eq!(cut_point(&x, 2000, 1000, rate), 2500);
+    }
+}
