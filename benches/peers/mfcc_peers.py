@@ -2,7 +2,8 @@
 """Peers of crates/features/benches/mfcc.rs: librosa.feature.mfcc and
 python_speech_features.mfcc on the same 60 s of 16 kHz audio with the same
 parameters (25 ms / 10 ms frames, 512-point FFT, 23 mel bins, 13
-coefficients), single thread. Prints one JSON line with median seconds.
+coefficients), single thread. Prints one JSON line with median and minimum
+seconds.
 
 Run with the peers venv: ~/.cache/sori/peers/bin/python benches/peers/mfcc_peers.py
 """
@@ -34,14 +35,16 @@ def signal():
     return x.astype(np.float32), sr
 
 
-def median_time(fn, repeats):
+def timings(fn, repeats):
+    """Median and minimum seconds over `repeats` runs after one warm-up; the
+    minimum is the robust figure on a machine shared with other work."""
     fn()  # warm-up (plans, caches, imports)
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def main():
@@ -57,7 +60,7 @@ def main():
                                         win_length=400, n_mels=23, center=False)
 
         result["librosa_frames"] = int(run_librosa().shape[1])
-        result["librosa_median_s"] = median_time(run_librosa, repeats)
+        result["librosa_median_s"], result["librosa_min_s"] = timings(run_librosa, repeats)
         result["librosa_version"] = librosa.__version__
     except ImportError as e:
         result["librosa_error"] = str(e)
@@ -71,7 +74,7 @@ def main():
                             nfilt=23, nfft=512)
 
         result["psf_frames"] = int(run_psf().shape[0])
-        result["psf_median_s"] = median_time(run_psf, repeats)
+        result["psf_median_s"], result["psf_min_s"] = timings(run_psf, repeats)
     except ImportError as e:
         result["psf_error"] = str(e)
     print(json.dumps(result))

@@ -4,6 +4,7 @@
 //! [`FrameProcessor::new`]; processing a frame allocates nothing.
 
 use std::f64::consts::PI;
+
 use std::sync::Arc;
 
 use realfft::num_complex::Complex;
@@ -274,10 +275,6 @@ impl FrameProcessor {
                 "mel filter {m} covers no FFT bin; use fewer mel bins or a larger n_fft"
             )));
         }
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(config.n_fft);
-        let fft_in = fft.make_input_vec();
-        let fft_out = fft.make_output_vec();
-        let fft_scratch = fft.make_scratch_vec();
         let lifter = (0..config.n_ceps)
             .map(|i| {
                 if config.lifter > 0.0 {
@@ -288,6 +285,7 @@ impl FrameProcessor {
                 }
             })
             .collect();
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(config.n_fft);
         Ok(FrameProcessor {
             window: window(config.window, config.frame_length, config.window_periodic)
                 .into_iter()
@@ -299,10 +297,10 @@ impl FrameProcessor {
             avx2: detect_avx2(),
             dct: dct_matrix(config.n_ceps, config.n_mels),
             config: config.clone(),
+            fft_in: fft.make_input_vec(),
+            fft_out: fft.make_output_vec(),
+            fft_scratch: fft.make_scratch_vec(),
             fft,
-            fft_in,
-            fft_out,
-            fft_scratch,
             mel,
             lifter,
         })
@@ -360,30 +358,34 @@ impl FrameProcessor {
         for (d, &x) in tmp.iter_mut().zip(&self.frame) {
             *d = x as f64;
         }
-        let total = sum(tmp);
-        if c.remove_dc {
-            let mean = total / n as f64;
-            tmp.iter_mut().for_each(|x| *x -= mean);
-        }
-        let mut e = if c.use_energy && c.raw_energy {
-            dot(tmp, tmp) * scale * scale
+        // DC removal is folded into the next pass as an offset: with mean m,
+        // y[i] = ((x[i]-m) - k (x[i-1]-m)) w[i] = (x[i] - k x[i-1] - (1-k) m) w[i],
+        // and the energy of x - m is sum(x^2) - n m^2.
+        let mean = if c.remove_dc {
+            sum(tmp) / n as f64
         } else {
             0.0
         };
-        // Pre-emphasis fused with the window, reading the unmodified frame:
-        // y[i] = (x[i] - k x[i-1]) w[i], with x[-1] = x[0] as in Kaldi.
+        let mut e = if c.use_energy && c.raw_energy {
+            (dot(tmp, tmp) - n as f64 * mean * mean).max(0.0) * scale * scale
+        } else {
+            0.0
+        };
+        // Pre-emphasis fused with the window, reading the unmodified frame,
+        // with x[-1] = x[0] as in Kaldi.
         let fin = &mut self.fft_in;
         let w = &self.window;
         let k = c.preemphasis as f64;
+        let offset = (1.0 - k) * mean;
         if k != 0.0 {
-            fin[0] = (tmp[0] - k * tmp[0]) * w[0];
+            fin[0] = (tmp[0] - k * tmp[0] - offset) * w[0];
             let (cur, prev) = (&tmp[1..n], &tmp[..n - 1]);
             for (((y, &x), &p), &w) in fin[1..n].iter_mut().zip(cur).zip(prev).zip(&w[1..n]) {
-                *y = (x - k * p) * w;
+                *y = (x - k * p - offset) * w;
             }
         } else {
             for ((y, &x), &w) in fin[..n].iter_mut().zip(tmp.iter()).zip(w) {
-                *y = x * w;
+                *y = (x - offset) * w;
             }
         }
         fin[n..].iter_mut().for_each(|x| *x = 0.0);
