@@ -260,7 +260,9 @@ pub fn load_var_store(vs: &mut nn::VarStore, path: &Path) -> Result<(), TrainErr
         .map_err(|e| TrainError::model(path, format!("unreadable weights: {e}")))?
         .into_iter()
         .collect();
-    let mut vars = vs.variables();
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    // Sorted, so the first problem reported is the same on every run.
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, var) in vars.iter() {
         match tensors.get(name) {
             None => {

@@ -10,7 +10,16 @@ use sori_train::{
     binary_accuracy, pad_frames, EarlyStopping, InMemory, ModelDir, OptimizerKind, OptimizerSpec,
     Rng, StepOutput, Task, TaskResult, TrainConfig, Trainer, Which,
 };
+use std::sync::{Mutex, MutexGuard};
 use tch::{nn, nn::Module, Device, Tensor};
+
+/// libtorch's random generator is global to the process and the test
+/// harness runs tests on parallel threads; seeded runs must not interleave.
+static TORCH_RNG: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[derive(Clone)]
 struct Example {
@@ -127,6 +136,7 @@ fn identical(a: &[(String, Tensor)], b: &[(String, Tensor)]) -> bool {
 
 #[test]
 fn learns_the_sign_of_a_sum_to_95_percent() {
+    let _serial = serial();
     let mut model = SumSign::new(5);
     let config = TrainConfig {
         epochs: 8,
@@ -153,6 +163,7 @@ fn learns_the_sign_of_a_sum_to_95_percent() {
 
 #[test]
 fn same_seed_gives_bit_identical_weights() {
+    let _serial = serial();
     let run = |seed: u64| {
         let mut model = SumSign::new(seed);
         let config = TrainConfig {
@@ -178,6 +189,7 @@ fn same_seed_gives_bit_identical_weights() {
 
 #[test]
 fn resumed_run_ends_where_an_uninterrupted_run_ends() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let config = |epochs: usize, resume: bool| TrainConfig {
         epochs,
@@ -285,6 +297,7 @@ impl Task for Stuck {
 
 #[test]
 fn early_stopping_stops_after_patience_epochs() {
+    let _serial = serial();
     let vs = nn::VarStore::new(Device::Cpu);
     let w = vs.root().var("w", &[3], nn::Init::Const(1.0));
     let mut task = Stuck { vs, w, calls: 0 };
