@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use sori_features::{
-    extract_files, write_atomic, write_features, Cmvn, FeatureConfig, Format, Output,
+    extract_files, open_wav, write_atomic, write_features, Cmvn, FeatureConfig, FeatureError,
+    Features, Format, Output, StreamingExtractor,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,7 +107,11 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
     }
-    let results = extract_files(&args.files, &config)?;
+    let results = if many {
+        extract_files(&args.files, &config)?
+    } else {
+        vec![extract_one(&args.files[0], &config)]
+    };
     let mut failures = 0;
     for (path, result) in args.files.iter().zip(results) {
         let features = match result {
@@ -147,6 +152,26 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         bail!("{failures} of {} files failed", args.files.len());
     }
     Ok(())
+}
+
+/// One file: streamed in chunks when the configuration allows it (memory
+/// bounded by the output, not the audio: an hour of speech is fine), else
+/// decoded whole. Both give identical features.
+fn extract_one(path: &Path, config: &FeatureConfig) -> Result<Features, FeatureError> {
+    let Ok(stream) = StreamingExtractor::new(config) else {
+        return sori_features::extract_file(path, config);
+    };
+    let dim = stream.dim();
+    let mut data = Vec::new();
+    let n_frames = stream.run_wav(open_wav(path)?, |rows| {
+        data.extend_from_slice(rows);
+        Ok(())
+    })?;
+    Ok(Features {
+        data,
+        n_frames,
+        dim,
+    })
 }
 
 fn output_in_dir(dir: &Path, input: &Path, format: Format) -> PathBuf {

@@ -100,6 +100,13 @@ impl StreamingExtractor {
         self.row.len()
     }
 
+    /// Samples held back for frames not yet complete: never more than one
+    /// frame (or the initial zero padding of centred framing), whatever the
+    /// chunk sizes, which is what bounds memory on long streams.
+    pub fn buffered_samples(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Frames emitted so far.
     pub fn frames_emitted(&self) -> usize {
         self.n_emitted

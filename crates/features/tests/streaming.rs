@@ -187,3 +187,32 @@ fn wav_streaming_with_resampling_equals_whole_file() {
     assert_eq!(n, expect.n_frames);
     assert_eq!(got, expect.data);
 }
+
+/// Ten minutes pushed in chunks of up to 100k samples: the buffer never holds
+/// more than one frame, so an hour-long stream needs no more memory.
+#[test]
+fn memory_stays_bounded_on_long_streams() {
+    for config in [
+        FeatureConfig::kaldi(16000),
+        FeatureConfig {
+            delta_order: 2,
+            ..FeatureConfig::default()
+        },
+    ] {
+        let mut s = StreamingExtractor::new(&config).unwrap();
+        let chunk = signal(100_000, 3);
+        let mut out = Vec::new();
+        let mut frames = 0;
+        let mut size = 1usize;
+        let mut pushed = 0usize;
+        while pushed < 16000 * 600 {
+            size = (size * 7919 + 17) % chunk.len() + 1;
+            frames += s.push(&chunk[..size], &mut out).unwrap();
+            pushed += size;
+            assert!(s.buffered_samples() <= config.frame_length.max(config.n_fft));
+            out.clear();
+        }
+        frames += s.finish(&mut out).unwrap();
+        assert_eq!(frames, config.num_frames(pushed));
+    }
+}
