@@ -37,8 +37,15 @@ impl StreamResampler {
             to,
             reason,
         };
-        if from == 0 || to == 0 {
-            return Err(err("sample rates must be positive".into()));
+        // Outside this range the FFT resampler's block sizes (multiples of
+        // rate / gcd) grow without bound; no real recording lives there.
+        const RATES: std::ops::RangeInclusive<u32> = 100..=1_000_000;
+        if !RATES.contains(&from) || !RATES.contains(&to) {
+            return Err(err(format!(
+                "sample rates must be between {} Hz and {} Hz",
+                RATES.start(),
+                RATES.end()
+            )));
         }
         let inner = if from == to {
             None
