@@ -3,17 +3,24 @@
 //! training vs validation curves as `history.png` and `history.svg`,
 //! redrawn after every epoch.
 //!
-//! Fonts: plotters renders text with `ab_glyph` from a TrueType file read at
-//! run time, so no fontconfig or system -dev package is needed to build. The
-//! first existing file of `$SORI_FONT`, DejaVu Sans, Liberation Sans or
-//! FreeSans in the usual Linux/macOS locations is used
+//! Text: plotters draws lines and markers only (no plotters font feature;
+//! see Cargo.toml for why). The labels are collected while drawing and
+//! then written as `<text>` elements into the SVG (the viewer picks the
+//! font) and rasterised into the PNG with `ab_glyph` from a TrueType file
+//! read at run time, so no fontconfig or system -dev package is needed to
+//! build. The first existing file of `$SORI_FONT`, DejaVu Sans, Liberation
+//! Sans or FreeSans in the usual Linux/macOS locations is used
 //! (`scripts/setup-system.sh` installs `fonts-dejavu-core` when none is
-//! there). Without any font the plots are still drawn, without text.
+//! there). Without any font (or with `SORI_FONT=none`) the PNG has curves
+//! and grid but no text.
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
+
+use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 
 use crate::checkpoint::atomic_write;
 use crate::TrainError;
@@ -76,25 +83,28 @@ const FONT_CANDIDATES: &[&str] = &[
     "/System/Library/Fonts/Supplemental/Arial.ttf",
 ];
 
-/// Registers a TrueType font with plotters once; false when none was found.
-fn font_available() -> bool {
-    static FOUND: OnceLock<bool> = OnceLock::new();
-    *FOUND.get_or_init(|| {
+/// The TrueType font for PNG text, loaded once; `None` when none was found.
+fn font() -> Option<&'static FontVec> {
+    static FONT: OnceLock<Option<FontVec>> = OnceLock::new();
+    FONT.get_or_init(|| {
         let from_env = std::env::var("SORI_FONT").ok();
+        if from_env.as_deref() == Some("none") {
+            return None;
+        }
         let candidates = from_env
             .iter()
             .map(String::as_str)
             .chain(FONT_CANDIDATES.iter().copied());
         for path in candidates {
             if let Ok(bytes) = std::fs::read(path) {
-                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-                if plotters::style::register_font("sans-serif", FontStyle::Normal, bytes).is_ok() {
-                    return true;
+                if let Ok(f) = FontVec::try_from_vec(bytes) {
+                    return Some(f);
                 }
             }
         }
-        false
+        None
     })
+    .as_ref()
 }
 
 /// The main metric to plot next to the loss: `preferred` if present, else
@@ -113,6 +123,28 @@ fn main_metric(records: &[EpochRecord], preferred: Option<&str>) -> Option<Strin
         .cloned()
 }
 
+/// Horizontal anchor of a label.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+/// A piece of text at a pixel position (vertical centre of the text).
+#[derive(Debug, Clone)]
+struct Label {
+    text: String,
+    x: i32,
+    y: i32,
+    size: f32,
+    align: Align,
+    color: RGBColor,
+}
+
+const WIDTH: u32 = 1000;
+const HEIGHT: u32 = 400;
+
 /// Draws `history.png` and `history.svg` into `dir`.
 pub fn plot(
     dir: &Path,
@@ -122,30 +154,99 @@ pub fn plot(
     if records.is_empty() {
         return Ok(());
     }
-    let text = font_available();
     let metric = main_metric(records, preferred);
-    let (w, h) = (1000u32, 400u32);
     let png_path = dir.join("history.png");
-    atomic_write_with_backend(&png_path, |tmp| {
-        let root = BitMapBackend::new(tmp, (w, h)).into_drawing_area();
-        draw(&root, records, metric.as_deref(), text)
+    let svg_path = dir.join("history.svg");
+
+    let mut pixels = vec![255u8; (WIDTH * HEIGHT * 3) as usize];
+    let labels = {
+        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, records, metric.as_deref())
+            .map_err(|e| TrainError::model(&png_path, format!("plot: {e}")))?
+    };
+    if let Some(f) = font() {
+        for l in &labels {
+            rasterise(&mut pixels, f, l);
+        }
+    }
+    crate::checkpoint::atomic_write_with(&png_path, |tmp| {
+        image::save_buffer_with_format(
+            tmp,
+            &pixels,
+            WIDTH,
+            HEIGHT,
+            image::ColorType::Rgb8,
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| TrainError::model(&png_path, format!("plot: {e}")))
     })?;
+
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        draw(&root, records, metric.as_deref(), text)
-            .map_err(|e| TrainError::model(&dir.join("history.svg"), e))?;
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let labels = draw(&root, records, metric.as_deref())
+            .map_err(|e| TrainError::model(&svg_path, format!("plot: {e}")))?;
+        for l in labels {
+            let anchor = match l.align {
+                Align::Left => HPos::Left,
+                Align::Center => HPos::Center,
+                Align::Right => HPos::Right,
+            };
+            let style = TextStyle::from(("sans-serif", l.size as f64).into_font())
+                .color(&l.color)
+                .pos(Pos::new(anchor, VPos::Center));
+            root.draw(&Text::new(l.text, (l.x, l.y), style))
+                .map_err(|e| TrainError::model(&svg_path, format!("plot: {e}")))?;
+        }
+        root.present()
+            .map_err(|e| TrainError::model(&svg_path, format!("plot: {e}")))?;
     }
-    atomic_write(&dir.join("history.svg"), svg.as_bytes())
+    atomic_write(&svg_path, svg.as_bytes())
 }
 
-fn atomic_write_with_backend(
-    target: &Path,
-    draw_to: impl FnOnce(&Path) -> Result<(), String>,
-) -> Result<(), TrainError> {
-    crate::checkpoint::atomic_write_with(target, |tmp| {
-        draw_to(tmp).map_err(|e| TrainError::model(target, format!("plot: {e}")))
-    })
+/// Alpha-blends `label` into an RGB buffer of `WIDTH × HEIGHT`.
+fn rasterise(pixels: &mut [u8], font: &FontVec, label: &Label) {
+    let scaled = font.as_scaled(PxScale::from(label.size));
+    let mut glyphs = Vec::new();
+    let mut x = 0.0f32;
+    let mut prev = None;
+    for ch in label.text.chars() {
+        let id = scaled.glyph_id(ch);
+        if let Some(p) = prev {
+            x += scaled.kern(p, id);
+        }
+        glyphs.push((id, x));
+        x += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    let width = x;
+    let left = match label.align {
+        Align::Left => label.x as f32,
+        Align::Center => label.x as f32 - width / 2.0,
+        Align::Right => label.x as f32 - width,
+    };
+    let baseline = label.y as f32 + (scaled.ascent() + scaled.descent()) / 2.0;
+    let RGBColor(r, g, b) = label.color;
+    for (id, dx) in glyphs {
+        let glyph = id.with_scale_and_position(label.size, ab_glyph::point(left + dx, baseline));
+        let Some(outline) = font.outline_glyph(glyph) else {
+            continue;
+        };
+        let bounds = outline.px_bounds();
+        outline.draw(|gx, gy, coverage| {
+            let px = bounds.min.x as i32 + gx as i32;
+            let py = bounds.min.y as i32 + gy as i32;
+            if px < 0 || py < 0 || px >= WIDTH as i32 || py >= HEIGHT as i32 {
+                return;
+            }
+            let i = ((py as u32 * WIDTH + px as u32) * 3) as usize;
+            let a = coverage.clamp(0.0, 1.0);
+            for (k, c) in [r, g, b].into_iter().enumerate() {
+                let old = pixels[i + k] as f32;
+                pixels[i + k] = (old * (1.0 - a) + c as f32 * a).round() as u8;
+            }
+        });
+    }
 }
 
 fn series(records: &[EpochRecord], name: &str) -> Vec<(f64, f64)> {
@@ -159,15 +260,49 @@ fn series(records: &[EpochRecord], name: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// About `n` round tick values covering `lo..=hi`.
+fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let raw = (hi - lo) / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let mut t = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while t <= hi + step * 1e-9 {
+        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+        t += step;
+    }
+    out
+}
+
+fn tick_text(v: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10().floor()) as usize
+            + usize::from((step / 10f64.powf(step.log10().floor()) - 2.5).abs() < 1e-9)
+    };
+    format!("{v:.decimals$}")
+}
+
+/// Draws lines, markers, grid and legend swatches; returns the labels.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     records: &[EpochRecord],
     metric: Option<&str>,
-    text: bool,
-) -> Result<(), String> {
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+) -> Result<Vec<Label>, String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(err)?;
+    let mut labels = Vec::new();
     let panels: Vec<&str> = std::iter::once("loss").chain(metric).collect();
     let areas = root.split_evenly((1, panels.len()));
+    let blue = RGBColor(31, 119, 180);
+    let orange = RGBColor(255, 127, 14);
+    let grey = RGBColor(220, 220, 220);
+    let dark = RGBColor(40, 40, 40);
     for (area, name) in areas.iter().zip(panels) {
         let train = series(records, name);
         let val = series(records, &format!("val_{name}"));
@@ -185,64 +320,142 @@ fn draw<DB: DrawingBackend>(
             hi += 0.5;
         }
         let pad = (hi - lo) * 0.05;
+        let (lo, hi) = (lo - pad, hi + pad);
         let first = records.first().map_or(1, |r| r.epoch) as f64;
         let last = records.last().map_or(1, |r| r.epoch) as f64;
         let x_hi = if last > first { last } else { first + 1.0 };
-        let mut builder = ChartBuilder::on(area);
-        builder.margin(12);
-        if text {
-            builder
-                .caption(
-                    format!("training and validation {name}"),
-                    ("sans-serif", 18),
-                )
-                .x_label_area_size(32)
-                .y_label_area_size(56);
-        }
-        let mut chart = builder
-            .build_cartesian_2d(first..x_hi, (lo - pad)..(hi + pad))
-            .map_err(|e| e.to_string())?;
-        let mut mesh = chart.configure_mesh();
-        if text {
-            mesh.x_desc("epoch")
-                .y_desc(name)
-                .label_style(("sans-serif", 12));
+        let (ox, oy) = area.get_base_pixel();
+        let (aw, _) = area.dim_in_pixel();
+        let inner = area.margin(40, 40, 64, 16);
+        let chart_area = inner.clone();
+        let mut chart = ChartBuilder::on(&chart_area)
+            .build_cartesian_2d(first..x_hi, lo..hi)
+            .map_err(err)?;
+        let y_ticks = nice_ticks(lo, hi, 6);
+        let y_step = if y_ticks.len() > 1 {
+            y_ticks[1] - y_ticks[0]
         } else {
-            mesh.x_labels(0).y_labels(0);
+            1.0
+        };
+        let span = (x_hi - first).max(1.0);
+        let x_step = (span / 10.0).ceil().max(1.0);
+        let mut x_ticks = Vec::new();
+        let mut xt = first;
+        while xt <= x_hi + 1e-9 {
+            x_ticks.push(xt);
+            xt += x_step;
         }
-        mesh.draw().map_err(|e| e.to_string())?;
-        let blue = RGBColor(31, 119, 180);
-        let orange = RGBColor(255, 127, 14);
+        for &y in &y_ticks {
+            chart
+                .draw_series(LineSeries::new([(first, y), (x_hi, y)], grey))
+                .map_err(err)?;
+            let (px, py) = chart.backend_coord(&(first, y));
+            labels.push(Label {
+                text: tick_text(y, y_step),
+                x: px - 6,
+                y: py,
+                size: 12.0,
+                align: Align::Right,
+                color: dark,
+            });
+        }
+        for &x in &x_ticks {
+            chart
+                .draw_series(LineSeries::new([(x, lo), (x, hi)], grey))
+                .map_err(err)?;
+            let (px, py) = chart.backend_coord(&(x, lo));
+            labels.push(Label {
+                text: format!("{x:.0}"),
+                x: px,
+                y: py + 12,
+                size: 12.0,
+                align: Align::Center,
+                color: dark,
+            });
+        }
+        // Axes.
+        chart
+            .draw_series(LineSeries::new(
+                [(first, hi), (first, lo), (x_hi, lo)],
+                dark,
+            ))
+            .map_err(err)?;
         if !train.is_empty() {
-            let s = chart
+            chart
                 .draw_series(LineSeries::new(train.clone(), blue.stroke_width(2)))
-                .map_err(|e| e.to_string())?;
-            if text {
-                s.label("training")
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], blue));
-            }
+                .map_err(err)?;
             chart
                 .draw_series(train.iter().map(|&p| Circle::new(p, 3, blue.filled())))
-                .map_err(|e| e.to_string())?;
+                .map_err(err)?;
         }
         if !val.is_empty() {
-            let s = chart
-                .draw_series(LineSeries::new(val.clone(), orange.stroke_width(2)))
-                .map_err(|e| e.to_string())?;
-            if text {
-                s.label("validation")
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], orange));
-            }
-        }
-        if text {
             chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 12))
-                .draw()
-                .map_err(|e| e.to_string())?;
+                .draw_series(LineSeries::new(val.clone(), orange.stroke_width(2)))
+                .map_err(err)?;
+        }
+        let cx = ox + aw as i32 / 2;
+        labels.push(Label {
+            text: format!("training and validation {name}"),
+            x: cx,
+            y: oy + 18,
+            size: 16.0,
+            align: Align::Center,
+            color: dark,
+        });
+        let (bx, by) = chart.backend_coord(&(x_hi, lo));
+        labels.push(Label {
+            text: "epoch".into(),
+            x: (bx + chart.backend_coord(&(first, lo)).0) / 2,
+            y: by + 28,
+            size: 12.0,
+            align: Align::Center,
+            color: dark,
+        });
+        // Legend in the right corner away from where the curves end.
+        let entries: Vec<(&str, RGBColor)> = [
+            ("training", blue, !train.is_empty()),
+            ("validation", orange, !val.is_empty()),
+        ]
+        .into_iter()
+        .filter(|t| t.2)
+        .map(|t| (t.0, t.1))
+        .collect();
+        let ends_high = all.last().is_some_and(|&v| v > (lo + hi) / 2.0);
+        let (rx, top) = chart.backend_coord(&(x_hi, hi));
+        let (_, bottom) = chart.backend_coord(&(x_hi, lo));
+        let box_h = 8 + 18 * entries.len() as i32;
+        let ty = if ends_high {
+            bottom - box_h - 6
+        } else {
+            top + 6
+        };
+        root.draw(&Rectangle::new(
+            [(rx - 118, ty), (rx - 6, ty + box_h)],
+            WHITE.filled(),
+        ))
+        .map_err(err)?;
+        root.draw(&Rectangle::new(
+            [(rx - 118, ty), (rx - 6, ty + box_h)],
+            grey,
+        ))
+        .map_err(err)?;
+        for (i, (text, color)) in entries.into_iter().enumerate() {
+            let y = ty + 13 + 18 * i as i32;
+            root.draw(&PathElement::new(
+                vec![(rx - 110, y), (rx - 90, y)],
+                color.stroke_width(2),
+            ))
+            .map_err(err)?;
+            labels.push(Label {
+                text: text.into(),
+                x: rx - 84,
+                y,
+                size: 12.0,
+                align: Align::Left,
+                color: dark,
+            });
         }
     }
-    root.present().map_err(|e| e.to_string())
+    root.present().map_err(err)?;
+    Ok(labels)
 }
