@@ -94,6 +94,16 @@
 //!
 //! Devices: `--device cpu|cuda|auto`; the task must put its tensors on the
 //! device returned by [`TrainArgs::setup`]. Tested on CPU only.
+//!
+//! Determinism: libtorch's random generator is global to the process, so
+//! "same seed, same weights" holds for one training at a time per process
+//! (tests that train run serially for that reason).
+//!
+//! Other pieces: [`pad_tokens`] / [`pad_frames`] (collation),
+//! [`epoch_batches`] (seeded order, length bucketing), [`validation_split`]
+//! (Keras semantics: the last fraction), [`history::plot`] (redraw plots;
+//! `cargo run -p sori-train --example plot_history -- DIR`),
+//! [`atomic_write`] (any other file of a model directory, e.g. a vocabulary).
 pub mod args;
 pub mod checkpoint;
 pub mod data;
