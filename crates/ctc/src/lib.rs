@@ -1,3 +1,64 @@
-//! Connectionist temporal classification computed natively: the alpha-beta
-//! (forward-backward) loss and gradient, a bridge that makes it a tch loss,
-//! decoders and forced alignment.
+//! Connectionist temporal classification (CTC) computed natively: the
+//! alpha-beta (forward-backward) loss and gradient, a bridge that makes it a
+//! tch loss, decoders and forced alignment.
+//!
+//! # Loss on plain slices (no tch needed)
+//! ```
+//! use sori_ctc::{ctc_loss_grad, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+//! // T=3 frames, N=1 sequence, C=3 classes (blank = 0), uniform log-probs.
+//! let lp = vec![(1.0f32 / 3.0).ln(); 9];
+//! let batch = CtcBatch {
+//!     log_probs: &lp,
+//!     shape: Shape::new(3, 1, 3),
+//!     targets: Targets::Concatenated(&[1, 2]),
+//!     input_lengths: &[3],
+//!     target_lengths: &[2],
+//! };
+//! let opts = CtcOptions { blank: 0, reduction: Reduction::Sum, zero_infinity: false };
+//! let out = ctc_loss_grad(&batch, &opts).unwrap();
+//! // 5 of the 27 paths collapse to [1, 2].
+//! assert!((out.loss - (27.0f32 / 5.0).ln()).abs() < 1e-5);
+//! assert_eq!(out.grad.len(), 9);
+//! ```
+//! `[T, N, C]` log-probabilities in f32 or f64, targets padded
+//! (`Targets::Padded`) or concatenated, any blank index, reductions
+//! `None | Sum | Mean` with PyTorch's meaning, `zero_infinity`.
+//! [`ctc_loss_grad`] returns the gradient libtorch's backward gives
+//! (`exp(lp) - posterior` per frame; zero beyond each input length);
+//! [`ctc_loss_grad_logits`] takes logits and applies the log-softmax itself.
+//! Bad input is a [`CtcError`] naming the sequence and the problem.
+//!
+//! # As a tch loss
+//! ```no_run
+//! use sori_ctc::{CtcLoss, Reduction};
+//! # fn f(logits: &tch::Tensor, targets: &tch::Tensor) -> Result<(), sori_ctc::CtcError> {
+//! let lp = logits.log_softmax(-1, tch::Kind::Float); // [T, N, C]
+//! let loss = CtcLoss::new(0).with_reduction(Reduction::Mean).with_zero_infinity(true)
+//!     .forward(&lp, targets, &[50, 42], &[10, 7])?;
+//! loss.backward();
+//! # Ok(()) }
+//! ```
+//!
+//! # Decoding
+//! [`greedy_decode`] / [`greedy_decode_batch`]: best path.
+//!
+//! # Numerics
+//! Log space throughout; f32 rows are kept relative to the previous row's
+//! maximum (offsets in f64), and `exp`/`ln` are vectorised polynomials (see
+//! [`real`]). Batches run in parallel with rayon; results do not depend on
+//! the thread count.
+
+pub mod bridge;
+pub mod decode;
+pub mod error;
+pub mod loss;
+pub mod real;
+
+pub use bridge::CtcLoss;
+pub use decode::{collapse, greedy_decode, greedy_decode_batch};
+pub use error::CtcError;
+pub use loss::{
+    ctc_loss, ctc_loss_grad, ctc_loss_grad_logits, log_softmax_rows, CtcBatch, CtcOptions,
+    CtcOutput, Reduction, Shape, Targets,
+};
+pub use real::Real;

@@ -1,0 +1,297 @@
+//! The tch bridge: the native loss as a differentiable tch operation.
+//!
+//! tch has no user-defined autograd functions, so the native gradient is
+//! attached by a linear surrogate: with L_b the native losses and G the
+//! native gradient (both constants),
+//! `v_b = sum_{t,c} lp[t,b,c] G[t,b,c] - (same, detached) + L_b`
+//! has the value L_b and the derivative G[:, b, :] with respect to the
+//! log-probabilities. The reduction is then applied with ordinary tch ops,
+//! so autograd scales the gradient exactly as PyTorch's reduction does.
+
+use tch::{Device, Kind, Tensor};
+
+use crate::error::CtcError;
+use crate::loss::{ctc_loss, ctc_loss_grad, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+
+/// The native CTC loss as a tch loss (see the crate docs for an example).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CtcLoss {
+    pub blank: usize,
+    pub reduction: Reduction,
+    pub zero_infinity: bool,
+}
+
+impl Default for CtcLoss {
+    fn default() -> Self {
+        CtcLoss::new(0)
+    }
+}
+
+fn terr(e: tch::TchError) -> CtcError {
+    CtcError::Tensor(e.to_string())
+}
+
+impl CtcLoss {
+    /// Mean reduction, `zero_infinity` off (PyTorch's defaults).
+    pub fn new(blank: usize) -> Self {
+        CtcLoss {
+            blank,
+            reduction: Reduction::Mean,
+            zero_infinity: false,
+        }
+    }
+
+    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    pub fn with_zero_infinity(mut self, zero_infinity: bool) -> Self {
+        self.zero_infinity = zero_infinity;
+        self
+    }
+
+    fn options(&self) -> CtcOptions {
+        CtcOptions {
+            blank: self.blank,
+            reduction: Reduction::None,
+            zero_infinity: self.zero_infinity,
+        }
+    }
+
+    /// Loss of `log_probs` (`[T, N, C]`, float or double, any device;
+    /// normally the output of `log_softmax(-1)`) against `targets` (`[N, S]`
+    /// padded or `[sum of lengths]` concatenated, any integer kind).
+    ///
+    /// Returns a scalar (`Mean`, `Sum`) or `[N]` (`None`) tensor; calling
+    /// `backward()` on it delivers the native gradient to `log_probs` (equal
+    /// to libtorch's). Sequences whose loss is infinite (without
+    /// `zero_infinity`) get a zero gradient rather than libtorch's NaN.
+    pub fn forward(
+        &self,
+        log_probs: &Tensor,
+        targets: &Tensor,
+        input_lengths: &[i64],
+        target_lengths: &[i64],
+    ) -> Result<Tensor, CtcError> {
+        let (value, _) = self.forward_inner(log_probs, targets, input_lengths, target_lengths)?;
+        Ok(value)
+    }
+
+    /// Loss value only, as plain numbers (per-sequence losses and the reduced
+    /// loss); no graph is built.
+    pub fn evaluate(
+        &self,
+        log_probs: &Tensor,
+        targets: &Tensor,
+        input_lengths: &[i64],
+        target_lengths: &[i64],
+    ) -> Result<(Vec<f64>, f64), CtcError> {
+        let (lp, shape, kind) = host_log_probs(log_probs)?;
+        let (labels, layout) = host_targets(targets, shape.batch)?;
+        let opts = CtcOptions {
+            reduction: self.reduction,
+            ..self.options()
+        };
+        let out = match lp {
+            HostData::F32(v) => {
+                let o = ctc_loss(
+                    &CtcBatch {
+                        log_probs: &v,
+                        shape,
+                        targets: layout.targets(&labels),
+                        input_lengths,
+                        target_lengths,
+                    },
+                    &opts,
+                )?;
+                (o.losses.iter().map(|&x| x as f64).collect(), o.loss as f64)
+            }
+            HostData::F64(v) => {
+                let o = ctc_loss(
+                    &CtcBatch {
+                        log_probs: &v,
+                        shape,
+                        targets: layout.targets(&labels),
+                        input_lengths,
+                        target_lengths,
+                    },
+                    &opts,
+                )?;
+                (o.losses, o.loss)
+            }
+        };
+        let _ = kind;
+        Ok(out)
+    }
+
+    fn forward_inner(
+        &self,
+        log_probs: &Tensor,
+        targets: &Tensor,
+        input_lengths: &[i64],
+        target_lengths: &[i64],
+    ) -> Result<(Tensor, ()), CtcError> {
+        let (lp, shape, kind) = host_log_probs(log_probs)?;
+        let (labels, layout) = host_targets(targets, shape.batch)?;
+        let opts = self.options();
+        let dims = [
+            shape.frames as i64,
+            shape.batch as i64,
+            shape.classes as i64,
+        ];
+        let device = log_probs.device();
+        let (losses, grad) = match lp {
+            HostData::F32(v) => {
+                let o = ctc_loss_grad(
+                    &CtcBatch {
+                        log_probs: &v,
+                        shape,
+                        targets: layout.targets(&labels),
+                        input_lengths,
+                        target_lengths,
+                    },
+                    &opts,
+                )?;
+                let mut g = o.grad;
+                g.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+                (
+                    Tensor::f_from_slice(&o.losses).map_err(terr)?,
+                    Tensor::f_from_slice(&g).map_err(terr)?,
+                )
+            }
+            HostData::F64(v) => {
+                let o = ctc_loss_grad(
+                    &CtcBatch {
+                        log_probs: &v,
+                        shape,
+                        targets: layout.targets(&labels),
+                        input_lengths,
+                        target_lengths,
+                    },
+                    &opts,
+                )?;
+                let mut g = o.grad;
+                g.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
+                (
+                    Tensor::f_from_slice(&o.losses).map_err(terr)?,
+                    Tensor::f_from_slice(&g).map_err(terr)?,
+                )
+            }
+        };
+        let grad = grad
+            .f_view(dims)
+            .and_then(|g| g.f_to_device(device))
+            .map_err(terr)?;
+        let losses = losses.f_to_device(device).map_err(terr)?;
+        let per = log_probs
+            .f_mul(&grad)
+            .and_then(|p| p.f_sum_dim_intlist(&[0i64, 2][..], false, kind))
+            .map_err(terr)?;
+        let value = per
+            .f_sub(&per.detach())
+            .and_then(|v| v.f_add(&losses))
+            .map_err(terr)?;
+        let reduced = match self.reduction {
+            Reduction::None => value,
+            Reduction::Sum => value.f_sum(kind).map_err(terr)?,
+            Reduction::Mean => {
+                let lens: Vec<f64> = target_lengths.iter().map(|&l| l.max(1) as f64).collect();
+                let lens = Tensor::f_from_slice(&lens)
+                    .and_then(|t| t.f_to_kind(kind))
+                    .and_then(|t| t.f_to_device(device))
+                    .map_err(terr)?;
+                value
+                    .f_div(&lens)
+                    .and_then(|v| v.f_mean(kind))
+                    .map_err(terr)?
+            }
+        };
+        Ok((reduced, ()))
+    }
+}
+
+enum HostData {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+fn host_log_probs(log_probs: &Tensor) -> Result<(HostData, Shape, Kind), CtcError> {
+    let size = log_probs.size();
+    if size.len() != 3 {
+        return Err(CtcError::Tensor(format!(
+            "log_probs must be [T, N, C], got shape {size:?}"
+        )));
+    }
+    let shape = Shape::new(size[0] as usize, size[1] as usize, size[2] as usize);
+    let host = log_probs
+        .detach()
+        .f_to_device(Device::Cpu)
+        .and_then(|t| t.f_contiguous())
+        .map_err(terr)?;
+    let kind = log_probs.kind();
+    let n = shape.len();
+    let data = match kind {
+        Kind::Float => {
+            let mut v = vec![0f32; n];
+            host.f_copy_data(&mut v, n).map_err(terr)?;
+            HostData::F32(v)
+        }
+        Kind::Double => {
+            let mut v = vec![0f64; n];
+            host.f_copy_data(&mut v, n).map_err(terr)?;
+            HostData::F64(v)
+        }
+        other => {
+            return Err(CtcError::Tensor(format!(
+                "log_probs must be float or double, got {other:?}"
+            )))
+        }
+    };
+    Ok((data, shape, kind))
+}
+
+#[derive(Clone, Copy)]
+enum Layout {
+    Padded(usize),
+    Concatenated,
+}
+
+impl Layout {
+    fn targets<'a>(&self, labels: &'a [i64]) -> Targets<'a> {
+        match *self {
+            Layout::Padded(max_len) => Targets::Padded { labels, max_len },
+            Layout::Concatenated => Targets::Concatenated(labels),
+        }
+    }
+}
+
+fn host_targets(targets: &Tensor, batch: usize) -> Result<(Vec<i64>, Layout), CtcError> {
+    let size = targets.size();
+    let layout = match size.len() {
+        1 => Layout::Concatenated,
+        2 => {
+            if size[0] as usize != batch {
+                return Err(CtcError::Tensor(format!(
+                    "padded targets have {} rows, but the batch has {batch} sequences",
+                    size[0]
+                )));
+            }
+            Layout::Padded(size[1] as usize)
+        }
+        _ => {
+            return Err(CtcError::Tensor(format!(
+                "targets must be [N, S] or [sum of lengths], got shape {size:?}"
+            )))
+        }
+    };
+    let host = targets
+        .f_to_kind(Kind::Int64)
+        .and_then(|t| t.f_to_device(Device::Cpu))
+        .and_then(|t| t.f_contiguous())
+        .map_err(terr)?;
+    let n = host.numel();
+    let mut v = vec![0i64; n];
+    host.f_copy_data(&mut v, n).map_err(terr)?;
+    Ok((v, layout))
+}
