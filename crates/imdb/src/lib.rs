@@ -9,10 +9,12 @@
 //!   `pad_sequences`.
 //! - [`metrics`]: accuracy, precision, recall, F1, ROC AUC, confusion matrix.
 //! - [`model`]: the architectures (`--model`).
+pub mod classifier;
 pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod tokenize;
+pub mod train;
 
 pub use error::{ImdbError, Result};

@@ -1,12 +1,279 @@
 //! The `imdb` command: argument parsing and printing only; the work lives in
-//! the library crates.
-use clap::Parser;
+//! the `sori_imdb` library.
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use sori_imdb::classifier::{read_review_lines, Classifier};
+use sori_imdb::data::{self, Subset};
+use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet};
+use sori_imdb::train::{default_train_config, train, DEFAULT_VALIDATION_SPLIT};
+use sori_train::TrainArgs;
+use std::path::PathBuf;
+use std::time::Instant;
+use tch::{nn, Device};
 
-/// IMDB sentiment classification with embeddings and recurrent networks.
+/// IMDB sentiment classification with embeddings and recurrent networks
+/// (the lecture's Embedding, SimpleRNN and LSTM practice sessions, and more).
 #[derive(Parser, Debug)]
 #[command(name = "imdb", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Architecture overrides shared by `summary` and `train`.
+#[derive(clap::Args, Debug, Clone)]
+struct ArchArgs {
+    /// embedding-flatten, simple-rnn, lstm, gru, bilstm, bigru or best.
+    #[arg(long, default_value = "lstm")]
+    model: Arch,
+    /// Vocabulary size (Embedding rows, 4 reserved ids) [default: per model].
+    #[arg(long)]
+    num_words: Option<i64>,
+    /// Words kept per review (pad_sequences maxlen) [default: per model].
+    #[arg(long)]
+    maxlen: Option<usize>,
+    /// Embedding size [default: per model].
+    #[arg(long)]
+    embedding_dim: Option<i64>,
+    /// Recurrent units per direction [default: per model].
+    #[arg(long)]
+    hidden: Option<i64>,
+    /// Dropout on embeddings and before the output layer [default: per model].
+    #[arg(long)]
+    dropout: Option<f64>,
+}
+
+impl ArchArgs {
+    fn config(&self) -> Result<ModelConfig> {
+        let mut c = ModelConfig::preset(self.model);
+        if let Some(v) = self.num_words {
+            if v < 5 {
+                bail!("--num-words must be at least 5 (ids 0-3 are reserved), got {v}");
+            }
+            c.num_words = v;
+        }
+        if let Some(v) = self.maxlen {
+            if v == 0 {
+                bail!("--maxlen must be at least 1");
+            }
+            c.maxlen = v;
+        }
+        if let Some(v) = self.embedding_dim {
+            if v < 1 {
+                bail!("--embedding-dim must be at least 1, got {v}");
+            }
+            c.embedding_dim = v;
+        }
+        if let Some(v) = self.hidden {
+            if v < 1 {
+                bail!("--hidden must be at least 1, got {v}");
+            }
+            c.hidden = v;
+        }
+        if let Some(v) = self.dropout {
+            if !(0.0..1.0).contains(&v) {
+                bail!("--dropout must be in [0, 1), got {v}");
+            }
+            c.dropout = v;
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the Keras-style summary of a model (layers, shapes, parameters).
+    Summary {
+        #[command(flatten)]
+        arch: ArchArgs,
+    },
+    /// Train a model on the training part of the data and save it.
+    Train {
+        #[command(flatten)]
+        arch: ArchArgs,
+        /// Model directory to write (config, vocabulary, checkpoints, history, plots).
+        #[arg(long)]
+        out: PathBuf,
+        /// Reviews: the combined CSV, an aclImdb directory or .tar.gz, or a label<TAB>text file.
+        #[arg(long, default_value = data::DEFAULT_CSV)]
+        data: PathBuf,
+        /// Use only the first N training reviews (quick runs).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// After training, evaluate on the held-out reviews (and Rotten Tomatoes for the CSV).
+        #[arg(long)]
+        eval: bool,
+        #[command(flatten)]
+        train: TrainArgs,
+    },
+    /// Classify reviews: the TEXT arguments, --file (one review a line), or stdin.
+    Classify {
+        /// Reviews to classify.
+        text: Vec<String>,
+        /// Model directory written by `imdb train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// File with one review per line (`-` for stdin).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Intra-op CPU threads for libtorch (0: libtorch's default).
+        #[arg(long, default_value_t = 0)]
+        threads: i32,
+    },
+    /// Accuracy, precision, recall, F1, ROC AUC and confusion matrix on labelled reviews.
+    Eval {
+        /// Model directory written by `imdb train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Reviews: the combined CSV, an aclImdb directory or .tar.gz, or a label<TAB>text file.
+        #[arg(long, default_value = data::DEFAULT_CSV)]
+        data: PathBuf,
+        /// train, test (the 5,000 held out), rt (Rotten Tomatoes) or all.
+        #[arg(long, default_value = "test")]
+        subset: Subset,
+        /// Print the report as one JSON line.
+        #[arg(long)]
+        json: bool,
+        /// Intra-op CPU threads for libtorch (0: libtorch's default).
+        #[arg(long, default_value_t = 0)]
+        threads: i32,
+    },
+}
 
 fn main() {
-    let _cli = Cli::parse();
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn load_data(path: &PathBuf, subset: Subset) -> Result<Vec<data::Review>> {
+    if !path.exists() && path.as_os_str() == data::DEFAULT_CSV {
+        bail!(
+            "{}: not found; run scripts/fetch-imdb.sh first (or pass --data)",
+            path.display()
+        );
+    }
+    Ok(data::load(path, subset)?)
+}
+
+fn set_threads(n: i32) {
+    if n > 0 {
+        tch::set_num_threads(n);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Summary { arch } => {
+            let config = arch.config()?;
+            let vs = nn::VarStore::new(Device::Cpu);
+            let net = SentimentNet::new(&vs.root(), &config)?;
+            println!("{}", net.summary(&vs));
+            if let Some(note) = summary_note(&config) {
+                println!("{note}");
+            }
+        }
+        Command::Train {
+            arch,
+            out,
+            data: data_path,
+            limit,
+            eval,
+            train: targs,
+        } => {
+            let config = arch.config()?;
+            let device = targs.setup()?;
+            let tc = targs.apply(default_train_config(config.arch))?;
+            let validation = targs.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT);
+            let mut reviews = load_data(&data_path, Subset::Train)?;
+            if let Some(n) = limit {
+                reviews.truncate(n);
+            }
+            eprintln!(
+                "imdb: training {} on {} reviews from {} ({:.0}% for validation), {} epochs, batch {}, {:?} lr {}",
+                config.arch,
+                reviews.len(),
+                data_path.display(),
+                validation * 100.0,
+                tc.epochs,
+                tc.batch_size,
+                tc.optimizer.kind,
+                tc.optimizer.lr
+            );
+            let started = Instant::now();
+            let trained = train(&reviews, &config, tc, validation, Some(&out), device)?;
+            let secs = started.elapsed().as_secs_f64();
+            let r = &trained.report;
+            println!(
+                "trained {} in {:.0} s; best {} = {:.4} at epoch {}; model in {}",
+                config.arch,
+                secs,
+                r.monitor,
+                r.best_value.unwrap_or(f64::NAN),
+                r.best_epoch,
+                out.display()
+            );
+            if eval {
+                let held_out = load_data(&data_path, Subset::Test)?;
+                let rep = trained.classifier.evaluate(&held_out)?;
+                println!(
+                    "held-out ({} reviews): accuracy {:.4}, F1 {:.4}, ROC AUC {:.4}",
+                    rep.n,
+                    rep.accuracy,
+                    rep.f1,
+                    rep.roc_auc.unwrap_or(f64::NAN)
+                );
+                if let Ok(rt) = data::load(&data_path, Subset::RottenTomatoes) {
+                    let rep = trained.classifier.evaluate(&rt)?;
+                    println!(
+                        "rotten tomatoes ({} snippets): accuracy {:.4}, ROC AUC {:.4}",
+                        rep.n,
+                        rep.accuracy,
+                        rep.roc_auc.unwrap_or(f64::NAN)
+                    );
+                }
+            }
+        }
+        Command::Classify {
+            text,
+            model,
+            file,
+            threads,
+        } => {
+            set_threads(threads);
+            let texts: Vec<String> = match (&file, text.is_empty()) {
+                (Some(_), false) => bail!("give reviews as arguments or with --file, not both"),
+                (Some(f), true) => read_review_lines(f)?,
+                (None, false) => text,
+                (None, true) => read_review_lines(&PathBuf::from("-"))
+                    .context("no review given (pass TEXT, --file, or pipe reviews on stdin)")?,
+            };
+            let clf = Classifier::load(&model, Device::Cpu)?;
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            for (p, t) in clf.classify(&refs)?.iter().zip(&texts) {
+                let shown: String = t.chars().take(60).collect();
+                let ell = if t.chars().count() > 60 { "..." } else { "" };
+                println!("{}\t{:.4}\t{shown}{ell}", p.label(), p.probability);
+            }
+        }
+        Command::Eval {
+            model,
+            data: data_path,
+            subset,
+            json,
+            threads,
+        } => {
+            set_threads(threads);
+            let clf = Classifier::load(&model, Device::Cpu)?;
+            let reviews = load_data(&data_path, subset)?;
+            let rep = clf.evaluate(&reviews)?;
+            if json {
+                println!("{}", serde_json::to_string(&rep)?);
+            } else {
+                println!("{rep}");
+            }
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@
 //! | `lstm` | Embedding(10000, 32), LSTM(32), Dense(1), maxlen 500 |
 //! | `gru` | Embedding(10000, 32), GRU(32), Dense(1), maxlen 500 |
 //! | `bilstm`, `bigru` | Embedding(10000, 32), bidirectional layer (32 per direction), Dense(1) |
-//! | `best` | Embedding(30000, 64), BiGRU(64), max + mean pooling over time, dropout, Dense(1), plus an NB-weighted bag of hashed uni- and bigrams |
+//! | `best` | Embedding(30000, 32), maxlen 200, BiGRU(32), max + mean pooling over time, dropout, Dense(1), plus an NB-weighted bag of hashed uni- and bigrams |
 //!
 //! The lecture models pad and truncate in front and run the recurrent layer
 //! over the padding, exactly like Keras without masking, so their numbers are
@@ -144,9 +144,9 @@ impl ModelConfig {
             Arch::Best => ModelConfig {
                 arch,
                 num_words: 30_000,
-                embedding_dim: 64,
-                maxlen: 400,
-                hidden: 64,
+                embedding_dim: 32,
+                maxlen: 200,
+                hidden: 32,
                 padding: Side::Post,
                 truncating: Side::Pre,
                 dropout: 0.3,
@@ -166,7 +166,7 @@ impl ModelConfig {
 pub fn default_batch_size(arch: Arch) -> usize {
     match arch {
         Arch::EmbeddingFlatten => 32,
-        Arch::Best => 64,
+        Arch::Best => 128,
         _ => 128,
     }
 }
@@ -335,11 +335,19 @@ impl SentimentNet {
     /// Creates the variables under `p` (names: `embedding`, `rnn`, `dense`,
     /// `ngram`).
     pub fn new(p: &nn::Path, config: &ModelConfig) -> Result<Self> {
+        // Keras' Embedding initialiser (uniform in ±0.05), not libtorch's
+        // N(0, 1): with RMSprop at 1e-3 the latter learns visibly slower.
         let embedding = nn::embedding(
             p / "embedding",
             config.num_words,
             config.embedding_dim,
-            Default::default(),
+            nn::EmbeddingConfig {
+                ws_init: nn::Init::Uniform {
+                    lo: -0.05,
+                    up: 0.05,
+                },
+                ..Default::default()
+            },
         );
         let encoder = match config.arch.cell() {
             None => None,
@@ -359,10 +367,9 @@ impl SentimentNet {
         };
         let dense = nn::linear(p / "dense", dense_in, 1, Default::default());
         let (ngram_weight, ngram_ratio) = if config.ngram_buckets > 0 {
-            let g = p / "ngram";
             (
-                Some(g.zeros("weight", &[config.ngram_buckets])),
-                Some(g.zeros_no_train("ratio", &[config.ngram_buckets])),
+                Some((p / "ngram").zeros("weight", &[config.ngram_buckets])),
+                Some((p / "nb").zeros_no_train("ratio", &[config.ngram_buckets])),
             )
         } else {
             (None, None)
@@ -500,11 +507,12 @@ impl SentimentNet {
         if self.ngram_weight.is_some() {
             s.add_from_vars(
                 "ngram",
-                "NB-weighted uni+bigram bag",
+                "Uni+bigram bag weights",
                 &[None, Some(1)],
                 vs,
                 "ngram",
             );
+            s.add_from_vars("nb", "NB log-count ratios", &[None, Some(1)], vs, "nb");
         }
         s
     }
@@ -518,14 +526,17 @@ pub fn summary_note(config: &ModelConfig) -> Option<String> {
         * if bi { 2 } else { 1 };
     Some(if ours == keras {
         format!(
-            "{}: {ours} parameters, the same as Keras ({} gates, two bias vectors each, like Keras' reset_after GRU).",
+            "{}: {} parameters, the same as Keras ({} gates, two bias vectors each, like Keras' reset_after GRU).",
             cell.layer_type(),
+            sori_rnn::summary::thousands(ours),
             cell.gates()
         )
     } else {
         format!(
-            "{}: libtorch keeps two bias vectors per gate (b_ih and b_hh) where Keras keeps one, so {ours} here vs {keras} in Keras; only their sum matters, the models are equally expressive.",
-            cell.layer_type()
+            "{}: libtorch keeps two bias vectors per gate (b_ih and b_hh) where Keras keeps one, so {} parameters here vs {} in Keras; only their sum matters, the models are equally expressive.",
+            cell.layer_type(),
+            sori_rnn::summary::thousands(ours),
+            sori_rnn::summary::thousands(keras)
         )
     })
 }
