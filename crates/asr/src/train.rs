@@ -313,10 +313,10 @@ pub struct TrainSetup {
     pub feature_seconds: f64,
 }
 
-/// Trains a model on `train_manifest` (vocabulary from its transcripts),
-/// validating on `valid_manifest`, writing everything to `out`.
+/// Trains a model on the training manifests (vocabulary from their
+/// transcripts), validating on `valid_manifest`, writing everything to `out`.
 pub fn train(
-    train_manifest: &Path,
+    train_manifests: &[&Path],
     valid_manifest: Option<&Path>,
     out: &Path,
     opts: &TrainOptions,
@@ -324,7 +324,10 @@ pub fn train(
     device: Device,
     mut announce: impl FnMut(&TrainSetup),
 ) -> Result<FitReport> {
-    let mut train_utts = read_manifest(train_manifest)?;
+    let mut train_utts = Vec::new();
+    for m in train_manifests {
+        train_utts.extend(read_manifest(m)?);
+    }
     if let Some(n) = opts.max_train {
         train_utts.truncate(n);
     }

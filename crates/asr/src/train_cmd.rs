@@ -44,9 +44,9 @@ impl From<OovArg> for OovPolicy {
 /// Train a CTC model from JSONL manifests.
 #[derive(Args, Debug)]
 pub struct TrainCmd {
-    /// Training manifest (JSONL: audio, text, duration, speaker).
-    #[arg(long)]
-    train: PathBuf,
+    /// Training manifest(s) (JSONL: audio, text, duration, speaker); repeat or separate with commas.
+    #[arg(long, required = true, value_delimiter = ',')]
+    train: Vec<PathBuf>,
     /// Validation manifest (CER/WER after each epoch pick the best weights).
     #[arg(long)]
     valid: Option<PathBuf>,
@@ -157,8 +157,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
         extra_chars: String::new(),
     };
     let start = std::time::Instant::now();
+    let manifests: Vec<&std::path::Path> = a.train.iter().map(|p| p.as_path()).collect();
     let report = train(
-        &a.train,
+        &manifests,
         a.valid.as_deref(),
         &a.out,
         &opts,

@@ -20,7 +20,7 @@ fn korean_toy_learns_hello() {
     let (opts, config) = toy_recipe(60);
     let out = dir.path().join("model");
     let report = train(
-        &train_m,
+        &[&train_m],
         None,
         &out,
         &opts,
