@@ -1,0 +1,179 @@
+//! Bad input through the `asr` binary: each case must end with a one-line
+//! `error: ...` naming the file and the problem, a non-zero exit, and no
+//! loss of the other files' results.
+use sori_asr::frontend::FrontEnd;
+use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn asr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_asr"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn write_wav(path: &Path, amplitude: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..16000 {
+        w.write_sample(((i as f32 * 0.07).sin() * amplitude * 32000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// An untrained model directory (enough to exercise loading and decoding).
+fn model_dir(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("model");
+    let md = sori_train::ModelDir::create(&out).unwrap();
+    let arch = Architecture {
+        hidden: 16,
+        layers: 1,
+        ..Architecture::default()
+    };
+    let model = AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    model.write_config(&md).unwrap();
+    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+    out
+}
+
+#[test]
+fn broken_manifest_line_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("bad.jsonl");
+    std::fs::write(&m, "{\"audio\":\"a.wav\",\"text\":\"a\"}\n{\"audio\": 3}\n").unwrap();
+    let o = asr(&[
+        "train",
+        "--train",
+        m.to_str().unwrap(),
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("error: ") && e.contains("bad.jsonl:2:"),
+        "{e}"
+    );
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+}
+
+#[test]
+fn one_bad_file_does_not_lose_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_dir(dir.path());
+    let good = dir.path().join("good.wav");
+    let silent = dir.path().join("silent.wav");
+    let text = dir.path().join("notes.wav");
+    write_wav(&good, 0.5);
+    write_wav(&silent, 0.0);
+    std::fs::write(&text, "this is not audio").unwrap();
+    let o = asr(&[
+        "transcribe",
+        text.to_str().unwrap(),
+        good.to_str().unwrap(),
+        silent.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(v["audio"].as_str().unwrap().ends_with("good.wav"));
+    assert!((v["duration"].as_f64().unwrap() - 1.0).abs() < 1e-3);
+    let e = stderr(&o);
+    assert!(e.contains("notes.wav") && e.contains("WAV"), "{e}");
+    assert!(e.contains("silent.wav") && e.contains("silent"), "{e}");
+}
+
+#[test]
+fn model_directory_of_another_kind_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("a.wav");
+    write_wav(&wav, 0.5);
+    let other = dir.path().join("imdb");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(
+        other.join("config.json"),
+        "{\"kind\":\"sori-imdb\",\"format_version\":1,\"config\":{}}",
+    )
+    .unwrap();
+    let o = asr(&[
+        "transcribe",
+        wav.to_str().unwrap(),
+        "--model",
+        other.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(e.contains("sori-imdb") && e.contains("sori-asr-ctc"), "{e}");
+    let o = asr(&[
+        "transcribe",
+        wav.to_str().unwrap(),
+        "--model",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        stderr(&o).contains("not a model directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn out_of_vocabulary_characters_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("a.wav");
+    write_wav(&wav, 0.5);
+    let train = dir.path().join("train.jsonl");
+    let valid = dir.path().join("valid.jsonl");
+    std::fs::write(&train, "{\"audio\":\"a.wav\",\"text\":\"abc\"}\n").unwrap();
+    std::fs::write(&valid, "{\"audio\":\"a.wav\",\"text\":\"abc xyz\"}\n").unwrap();
+    let out = dir.path().join("m");
+    let args = |oov: &str| {
+        asr(&[
+            "train",
+            "--train",
+            train.to_str().unwrap(),
+            "--valid",
+            valid.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--quiet",
+            "--oov",
+            oov,
+        ])
+    };
+    let o = args("error");
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("valid.jsonl") && e.contains("'x' 'y' 'z'"),
+        "{e}"
+    );
+    let o = args("drop");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
