@@ -23,7 +23,7 @@ enum Command {
     /// Build leave-one-speaker-out manifests for the Free Spoken Digit Dataset.
     Fsdd(corpus_cmd::FsddArgs),
     /// Train a CTC model (features, BiLSTM/BiGRU, native CTC loss) from manifests.
-    Train(train_cmd::TrainCmd),
+    Train(Box<train_cmd::TrainCmd>),
     /// Transcribe WAV files (text, JSON, SRT or WebVTT).
     Transcribe(transcribe_cmd::TranscribeArgs),
     /// Score a model on a manifest: CER, WER and the worst utterances.
@@ -37,7 +37,7 @@ fn main() {
     let result = match cli.command {
         Command::Synth(a) => corpus_cmd::synth(a),
         Command::Fsdd(a) => corpus_cmd::fsdd(a),
-        Command::Train(a) => train_cmd::run(a),
+        Command::Train(a) => train_cmd::run(*a),
         Command::Transcribe(a) => transcribe_cmd::transcribe(a).map(exit_on_failure),
         Command::Eval(a) => transcribe_cmd::eval(a).map(exit_on_failure),
         Command::Features(a) => features_cmd::run(a),

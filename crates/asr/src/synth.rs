@@ -69,7 +69,7 @@ pub fn number_to_words(n: u32) -> String {
     if n >= 1000 {
         below_thousand(n / 1000, &mut words);
         words.push("thousand");
-        if n % 1000 > 0 {
+        if !n.is_multiple_of(1000) {
             below_thousand(n % 1000, &mut words);
         }
     } else {
