@@ -70,16 +70,20 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Utterance>> {
 }
 
 /// Writes a manifest; audio paths under the manifest's folder are written
-/// relative to it.
+/// relative to it, other relative paths (relative to the working
+/// directory) are made absolute so that reading resolves them correctly.
 pub fn write_manifest(path: &Path, utts: &[Utterance]) -> Result<()> {
     let base = path.parent().unwrap_or(Path::new(""));
+    let cwd = std::env::current_dir().map_err(|e| AsrError::io(".", e))?;
     let mut text = String::new();
     for u in utts {
         let mut u = u.clone();
-        if let Ok(rel) = u.audio.strip_prefix(base) {
-            if !base.as_os_str().is_empty() {
-                u.audio = rel.to_path_buf();
+        match u.audio.strip_prefix(base) {
+            Ok(rel) if !base.as_os_str().is_empty() => u.audio = rel.to_path_buf(),
+            _ if u.audio.is_relative() && !base.as_os_str().is_empty() => {
+                u.audio = cwd.join(&u.audio)
             }
+            _ => {}
         }
         text.push_str(&serde_json::to_string(&u).expect("utterances serialise"));
         text.push('\n');
@@ -125,6 +129,21 @@ mod tests {
             },
         ];
         write_manifest(&m, &utts).unwrap();
+        // A path relative to the working directory, outside the manifest's
+        // folder, still resolves to the same file after a round trip.
+        let outside = Utterance {
+            audio: PathBuf::from("../x/c.wav"),
+            text: "c".into(),
+            duration: 0.0,
+            speaker: None,
+        };
+        let m2 = dir.path().join("sub/m2.jsonl");
+        write_manifest(&m2, std::slice::from_ref(&outside)).unwrap();
+        let back = read_manifest(&m2).unwrap();
+        assert_eq!(
+            back[0].audio,
+            std::env::current_dir().unwrap().join("../x/c.wav")
+        );
         let raw = std::fs::read_to_string(&m).unwrap();
         assert!(raw.contains("\"audio\":\"wav/a.wav\""), "{raw}");
         assert_eq!(read_manifest(&m).unwrap(), utts);
