@@ -27,7 +27,7 @@ pub enum AsrError {
     #[error("{path}: {message}")]
     Model { path: PathBuf, message: String },
     /// Transcripts with characters the model cannot output.
-    #[error("{path}: {count} transcript(s) contain characters outside the vocabulary: {chars} (use --oov map|drop)")]
+    #[error("{path}: {count} transcript(s) contain characters outside the vocabulary: {chars} (use --oov drop|space)")]
     OutOfVocabulary {
         path: PathBuf,
         count: usize,
