@@ -41,6 +41,13 @@
 //!
 //! # Decoding
 //! [`greedy_decode`] / [`greedy_decode_batch`]: best path.
+//! [`beam_search`]: prefix beam search with N-best scores and an optional
+//! [`LanguageModel`] (weight alpha, insertion bonus beta).
+//!
+//! # Alignment and the trellis
+//! [`force_align`]: Viterbi path of a known transcript, each token's first and
+//! last frame. [`trellis()`]: the full alpha and beta matrices of one sequence
+//! (the `annyeong` example prints them).
 //!
 //! # Numerics
 //! Log space throughout; f32 rows are kept relative to the previous row's
@@ -48,12 +55,18 @@
 //! [`real`]). Batches run in parallel with rayon; results do not depend on
 //! the thread count.
 
+pub mod align;
+pub mod annyeong;
+pub mod beam;
 pub mod bridge;
 pub mod decode;
 pub mod error;
 pub mod loss;
 pub mod real;
+pub mod trellis;
 
+pub use align::{force_align, ForcedAlignment, TokenSpan};
+pub use beam::{beam_search, BeamOptions, Hypothesis, LanguageModel};
 pub use bridge::CtcLoss;
 pub use decode::{collapse, greedy_decode, greedy_decode_batch};
 pub use error::CtcError;
@@ -62,3 +75,4 @@ pub use loss::{
     CtcOutput, Reduction, Shape, Targets,
 };
 pub use real::Real;
+pub use trellis::{trellis, Trellis};

@@ -5,3 +5,4 @@
 
 pub mod bleu;
 pub mod chrf;
+pub mod edit;
