@@ -7,7 +7,7 @@ use sori_imdb::data::{self, Subset};
 use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet};
 use sori_imdb::train::{default_train_config, train, DEFAULT_VALIDATION_SPLIT};
 use sori_train::TrainArgs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Device};
 
@@ -80,6 +80,8 @@ impl ArchArgs {
     }
 }
 
+// Parsed once per run; boxing the big `train` variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print the Keras-style summary of a model (layers, shapes, parameters).
@@ -147,7 +149,7 @@ fn main() {
     }
 }
 
-fn load_data(path: &PathBuf, subset: Subset) -> Result<Vec<data::Review>> {
+fn load_data(path: &Path, subset: Subset) -> Result<Vec<data::Review>> {
     if !path.exists() && path.as_os_str() == data::DEFAULT_CSV {
         bail!(
             "{}: not found; run scripts/fetch-imdb.sh first (or pass --data)",

@@ -430,17 +430,21 @@ impl SentimentNet {
                 }
             }
         };
-        let mut logit = features
+        let logit = features
             .dropout(c.dropout, train)
             .apply(&self.dense)
             .squeeze_dim(1);
-        if let (Some(w), Some(r), Some(g)) = (&self.ngram_weight, &self.ngram_ratio, &batch.ngrams)
-        {
-            let flat = g.reshape([-1]);
-            let contrib = (w.index_select(0, &flat) * r.index_select(0, &flat)).reshape(g.size());
-            logit = logit + contrib.sum_dim_intlist(1, false, Kind::Float);
-        }
-        Ok(logit)
+        Ok(
+            match (&self.ngram_weight, &self.ngram_ratio, &batch.ngrams) {
+                (Some(w), Some(r), Some(g)) => {
+                    let flat = g.reshape([-1]);
+                    let contrib =
+                        (w.index_select(0, &flat) * r.index_select(0, &flat)).reshape(g.size());
+                    logit + contrib.sum_dim_intlist(1, false, Kind::Float)
+                }
+                _ => logit,
+            },
+        )
     }
 
     /// Positive-class probabilities of `data`, in batches, without gradients.

@@ -23,10 +23,11 @@ use tch::{nn, Device, Tensor};
 
 /// The lecture's training settings for `arch` (RMSprop 1e-3, 10 epochs, its
 /// batch size), monitoring validation accuracy; `best` uses Adam 2e-3 and
-/// 3 epochs (its n-gram branch fits the training set within that).
+/// 2 epochs (measured: validation accuracy 0.9145, 0.9165, then 0.9010 at
+/// epoch 3, when the n-gram branch has memorised the training set).
 pub fn default_train_config(arch: Arch) -> TrainConfig {
     let (kind, lr, epochs) = match arch {
-        Arch::Best => (OptimizerKind::Adam, 2e-3, 3),
+        Arch::Best => (OptimizerKind::Adam, 2e-3, 2),
         _ => (OptimizerKind::RmsProp, 1e-3, 10),
     };
     TrainConfig {
