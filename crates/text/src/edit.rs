@@ -55,8 +55,8 @@ pub fn align<T: PartialEq>(reference: &[T], hypothesis: &[T]) -> Alignment {
     let (n, m) = (reference.len(), hypothesis.len());
     let w = m + 1;
     let mut d = vec![0usize; (n + 1) * w];
-    for j in 0..=m {
-        d[j] = j;
+    for (j, cell) in d.iter_mut().take(w).enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         d[i * w] = i;
