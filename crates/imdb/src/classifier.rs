@@ -123,9 +123,9 @@ impl Classifier {
     /// best weights (the last ones when there is no best file).
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
         if !dir.is_dir() {
-            return Err(ImdbError::MissingModelFile {
-                dir: dir.to_path_buf(),
-                missing: "the directory itself".into(),
+            return Err(ImdbError::BadData {
+                path: dir.to_path_buf(),
+                message: "no such model directory (train one with `imdb train --out DIR`)".into(),
             });
         }
         let md = ModelDir::new(dir);
