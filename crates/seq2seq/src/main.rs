@@ -3,7 +3,7 @@
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sori_rnn::{AttentionKind, Cell};
 use sori_seq2seq::data::{drop_empty, held_out_split, read_multi30k, read_parallel, read_tsv};
@@ -242,7 +242,7 @@ fn guess_langs(f: &Path, s: &str, t: &str) -> (String, String) {
 fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
     let mut text = lines.join("\n");
     text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("{}", path.display()))
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn run_train(c: TrainCmd) -> Result<()> {
@@ -326,7 +326,8 @@ fn set_threads(n: usize) {
 
 fn main() {
     if let Err(e) = run() {
-        eprintln!("error: {e:#}");
+        // Library errors already name the file and the cause on one line.
+        eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
@@ -371,7 +372,7 @@ fn run() -> Result<()> {
                     let stdin = std::io::stdin();
                     let mut stdout = std::io::stdout().lock();
                     for line in stdin.lock().lines() {
-                        let line = line.context("stdin")?;
+                        let line = line.map_err(|e| anyhow::anyhow!("stdin: {e}"))?;
                         let out = t.translate(&line, &opts)?;
                         writeln!(stdout, "{}", out.text)?;
                         stdout.flush()?;
