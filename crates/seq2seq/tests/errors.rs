@@ -49,7 +49,10 @@ fn missing_file_and_model_dirs_of_another_kind_are_refused() {
         .unwrap()
         .write_config("imdb", &serde_json::json!({"vocab": 10}))
         .unwrap();
-    let msg = Translator::load(&other, Device::Cpu).err().unwrap().to_string();
+    let msg = Translator::load(&other, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(msg.contains("imdb"), "{msg}");
     assert!(msg.contains("config.json"), "{msg}");
 }
