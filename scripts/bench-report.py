@@ -70,9 +70,32 @@ def peer_results():
                     rec = json.loads(line)
                 except ValueError:
                     continue
-                if "bench" in rec and "median_s" in rec:
-                    out[rec["bench"]] = rec
+                for r in normalise(rec):
+                    out[r["bench"]] = r
     return out
+
+
+def normalise(rec):
+    """The peer scripts print one JSON object each; turn each into per-benchmark
+    records {"bench", "median_s", "min_s"?, "threads"?}."""
+    name = rec.get("bench")
+    if name == "ctc_torch":  # {"results": {"T.._N.._C.._S../Nt": best ms}}
+        for key, ms in rec.get("results", {}).items():
+            shape, threads = key.split("/")
+            yield {"bench": f"ctc_torch/{shape}/{threads}", "median_s": ms * 1e-3,
+                   "min_s": ms * 1e-3, "threads": threads.rstrip("t"), "note": "best of 10"}
+    elif name == "train_step_torch":
+        for k in ("imdb_lstm", "speech_bilstm"):
+            if f"{k}_s" in rec:
+                yield {"bench": f"train_step_torch/{k}", "median_s": rec[f"{k}_s"],
+                       "threads": rec.get("threads")}
+    elif "librosa_median_s" in rec or "psf_median_s" in rec:
+        for k in ("librosa", "psf"):
+            if f"{k}_median_s" in rec:
+                yield {"bench": f"mfcc_peers/{k}", "median_s": rec[f"{k}_median_s"],
+                       "min_s": rec.get(f"{k}_min_s"), "threads": 1}
+    elif name and "median_s" in rec:
+        yield rec
 
 
 def memory_results():
