@@ -248,9 +248,9 @@ impl Task for CtcTask {
             let c = char_errors(r, h);
             let w = word_errors(r, h);
             ce += c.edits;
-            cn += c.reference;
+            cn += c.reference_len;
             we += w.edits;
-            wn += w.reference;
+            wn += w.reference_len;
         }
         if !self.samples_shown {
             if let (Some(h), Some(r)) = (hyps.first(), b.texts.first()) {

@@ -148,10 +148,10 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
         r.failed.len(),
         100.0 * r.cer(),
         r.chars.edits,
-        r.chars.reference,
+        r.chars.reference_len,
         100.0 * r.wer(),
         r.words.edits,
-        r.words.reference,
+        r.words.reference_len,
         100.0 * r.exact_rate()
     );
     println!(

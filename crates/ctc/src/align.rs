@@ -33,31 +33,8 @@ pub fn force_align<F: Real>(
     target: &[usize],
     blank: usize,
 ) -> Result<ForcedAlignment, CtcError> {
-    if blank >= classes {
-        return Err(CtcError::BlankOutOfRange { blank, classes });
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(CtcError::LogProbsShape {
-            got: log_probs.len(),
-            expected: log_probs.len() / classes * classes,
-            frames: log_probs.len() / classes,
-            batch: 1,
-            classes,
-        });
-    }
-    for (pos, &c) in target.iter().enumerate() {
-        if c >= classes {
-            return Err(CtcError::LabelOutOfRange {
-                seq: 0,
-                pos,
-                label: c as i64,
-                classes,
-            });
-        }
-        if c == blank {
-            return Err(CtcError::BlankInTarget { seq: 0, pos, blank });
-        }
-    }
+    crate::error::check_frames(log_probs.len(), classes, blank)?;
+    crate::error::check_target(target, classes, blank)?;
     if let Some(i) = log_probs.iter().position(|v| v.is_nan()) {
         return Err(CtcError::NonFiniteLogProb {
             seq: 0,

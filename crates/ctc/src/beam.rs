@@ -121,20 +121,9 @@ pub fn beam_search<F: Real>(
     lm: Option<&dyn LanguageModel>,
 ) -> Result<Vec<Hypothesis>, CtcError> {
     let blank = opts.blank;
-    if blank >= classes {
-        return Err(CtcError::BlankOutOfRange { blank, classes });
-    }
+    crate::error::check_frames(log_probs.len(), classes, blank)?;
     if opts.beam_width == 0 {
         return Err(CtcError::BeamWidth);
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(CtcError::LogProbsShape {
-            got: log_probs.len(),
-            expected: log_probs.len() / classes * classes,
-            frames: log_probs.len() / classes,
-            batch: 1,
-            classes,
-        });
     }
     if let Some(i) = log_probs.iter().position(|v| v.is_nan()) {
         return Err(CtcError::NonFiniteLogProb {

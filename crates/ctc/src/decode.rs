@@ -13,18 +13,7 @@ pub fn greedy_decode<F: Real>(
     classes: usize,
     blank: usize,
 ) -> Result<Vec<usize>, CtcError> {
-    if blank >= classes {
-        return Err(CtcError::BlankOutOfRange { blank, classes });
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(CtcError::LogProbsShape {
-            got: log_probs.len(),
-            expected: log_probs.len() / classes * classes,
-            frames: log_probs.len() / classes,
-            batch: 1,
-            classes,
-        });
-    }
+    crate::error::check_frames(log_probs.len(), classes, blank)?;
     let frames: Vec<&[F]> = log_probs.chunks(classes).collect();
     Ok(collapse(frames.iter().map(|row| argmax(row)), blank))
 }

@@ -64,3 +64,39 @@ pub enum CtcError {
     #[error("tensor: {0}")]
     Tensor(String),
 }
+
+/// Checks shared by the single-utterance entry points (decoders, alignment,
+/// trellis): `blank` is a class and `log_probs` is whole `[frames, classes]` rows.
+pub(crate) fn check_frames(len: usize, classes: usize, blank: usize) -> Result<(), CtcError> {
+    if blank >= classes {
+        return Err(CtcError::BlankOutOfRange { blank, classes });
+    }
+    if !len.is_multiple_of(classes) {
+        return Err(CtcError::LogProbsShape {
+            got: len,
+            expected: len / classes * classes,
+            frames: len / classes,
+            batch: 1,
+            classes,
+        });
+    }
+    Ok(())
+}
+
+/// Every label of a single target is a non-blank class.
+pub(crate) fn check_target(target: &[usize], classes: usize, blank: usize) -> Result<(), CtcError> {
+    for (pos, &c) in target.iter().enumerate() {
+        if c >= classes {
+            return Err(CtcError::LabelOutOfRange {
+                seq: 0,
+                pos,
+                label: c as i64,
+                classes,
+            });
+        }
+        if c == blank {
+            return Err(CtcError::BlankInTarget { seq: 0, pos, blank });
+        }
+    }
+    Ok(())
+}

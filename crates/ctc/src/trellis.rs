@@ -29,31 +29,8 @@ pub fn trellis(
     target: &[usize],
     blank: usize,
 ) -> Result<Trellis, CtcError> {
-    if blank >= classes {
-        return Err(CtcError::BlankOutOfRange { blank, classes });
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(CtcError::LogProbsShape {
-            got: log_probs.len(),
-            expected: log_probs.len() / classes * classes,
-            frames: log_probs.len() / classes,
-            batch: 1,
-            classes,
-        });
-    }
-    for (pos, &c) in target.iter().enumerate() {
-        if c >= classes {
-            return Err(CtcError::LabelOutOfRange {
-                seq: 0,
-                pos,
-                label: c as i64,
-                classes,
-            });
-        }
-        if c == blank {
-            return Err(CtcError::BlankInTarget { seq: 0, pos, blank });
-        }
-    }
+    crate::error::check_frames(log_probs.len(), classes, blank)?;
+    crate::error::check_target(target, classes, blank)?;
     let frames = log_probs.len() / classes;
     let states: Vec<usize> = (0..2 * target.len() + 1)
         .map(|s| if s % 2 == 0 { blank } else { target[s / 2] })
