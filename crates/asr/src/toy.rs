@@ -27,6 +27,10 @@ pub fn make_korean_toy(dir: &Path) -> Result<(PathBuf, PathBuf)> {
         ("f2", 140, 55),
         ("m2", 190, 45),
         ("f3", 165, 35),
+        ("m5", 155, 55),
+        ("f4", 180, 50),
+        ("m6", 145, 40),
+        ("f5", 170, 65),
     ];
     let test_voices = [("m4", 170, 50)];
     let mut manifests = Vec::new();

@@ -356,6 +356,8 @@ pub fn train(
     )?;
     let valid_ex = build_examples(&valid_utts, &opts.frontend, &vocab, opts.oov, None)?;
     let feature_seconds = started.elapsed().as_secs_f64();
+    // Initial weights come from the seed too, so one seed gives one model.
+    tch::manual_seed(config.seed as i64);
     let model = AsrModel::new(
         AsrConfig::new(opts.frontend.clone(), vocab.clone(), &opts.arch),
         device,

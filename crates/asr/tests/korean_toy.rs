@@ -17,7 +17,7 @@ fn korean_toy_learns_hello() {
     tch::set_num_threads(1);
     let dir = tempfile::tempdir().unwrap();
     let (train_m, test_m) = make_korean_toy(dir.path()).unwrap();
-    let (opts, config) = toy_recipe(60);
+    let (opts, config) = toy_recipe(80);
     let out = dir.path().join("model");
     let report = train(
         &[&train_m],

@@ -145,6 +145,8 @@ pub fn train(
     }
     let vocab = Vocabulary::fit(texts.iter().copied(), config.num_words)?;
     let encoded = encode(&texts, &vocab, config);
+    // Initial weights come from the seed too, so one seed gives one model.
+    tch::manual_seed(train_config.seed as i64);
     let mut classifier = Classifier::new(config, vocab, device)?;
     if config.ngram_buckets > 0 {
         let g: Vec<Vec<i64>> = train_rows

@@ -290,6 +290,8 @@ pub fn train(
             opts.tgt_lang
         );
     }
+    // Initial weights come from the seed too, so one seed gives one model.
+    tch::manual_seed(config.seed as i64);
     let translator = Translator::new(tconfig, src_tok, tgt_tok, device)?;
     let dir = match out {
         Some(p) => {
