@@ -9,15 +9,19 @@
 //!
 //! The peer `benches/peers/train_step_torch.py` runs the same steps in
 //! PyTorch; both use `SORI_BENCH_THREADS` intra-op threads (default 2).
-//! Run alone: `cargo bench -p sori-train --bench step`.
+//! Run alone: `cargo bench -p sori-train --bench step` (ids
+//! `train_step_{threads}t/{model}`).
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::time::Duration;
 
 mod common;
 
 fn setup(c: &mut Criterion) {
-    tch::set_num_threads(common::threads());
-    let mut g = c.benchmark_group("train_step");
+    let threads = common::threads();
+    tch::set_num_threads(threads);
+    // The thread count is part of the id: `make bench` runs this at 1 thread
+    // and at all threads, and both results stay in one report.
+    let mut g = c.benchmark_group(format!("train_step_{threads}t"));
     g.sample_size(10).measurement_time(Duration::from_secs(8));
     let mut imdb = common::imdb_lstm();
     g.bench_function("imdb_lstm", |b| b.iter(&mut imdb));

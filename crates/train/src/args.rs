@@ -4,7 +4,7 @@
 use tch::Device;
 
 use crate::optim::{DecayKind, EarlyStopping, OptimizerKind};
-use crate::trainer::TrainConfig;
+use crate::trainer::{OnNan, TrainConfig};
 use crate::TrainError;
 
 /// `--device`.
@@ -88,6 +88,10 @@ pub struct TrainArgs {
     /// Continue the interrupted run in the model directory.
     #[arg(long)]
     pub resume: bool,
+    /// A NaN or infinite loss or gradient: stop with an error (keeping the
+    /// last checkpoint) or skip the batch (too many in a row still stop).
+    #[arg(long, value_enum, default_value_t = OnNan::Stop)]
+    pub on_nan: OnNan,
 }
 
 impl TrainArgs {
@@ -108,6 +112,7 @@ impl TrainArgs {
         c.seed = self.seed;
         c.quiet = self.quiet;
         c.resume = self.resume;
+        c.on_nan = self.on_nan;
         if let Some(e) = self.epochs {
             c.epochs = e;
         }

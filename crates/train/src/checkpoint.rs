@@ -5,9 +5,19 @@
 //!   `config` is the application's own serde value (architecture,
 //!   vocabulary, feature settings). Loading checks kind and version and
 //!   refuses anything else with a one-line message naming the file.
-//! - `best.safetensors`, `last.safetensors`: weights (`VarStore` names).
-//! - `trainer_state.json`: epoch, step, best metric, schedule and early
-//!   stopping counters, for `--resume`.
+//! - `best.safetensors`: weights (`VarStore` names) of the best epoch.
+//! - `last.safetensors`: the checkpoint `--resume` continues from, in one
+//!   file so that it is written in one atomic step: the weights of the
+//!   latest epoch, the optimiser's state (step counts, moment estimates,
+//!   momentum buffers; tensors named `__optimizer__/<slot>/<parameter>`) and,
+//!   in the safetensors header's `__metadata__`, the trainer state as JSON
+//!   (`sori.trainer_state`) and the optimiser's layout
+//!   (`sori.optimizer`, e.g. `adam[exp_avg,exp_avg_sq]`). Other tools
+//!   reading it as weights just see extra tensors.
+//! - `trainer_state.json`: the same trainer state (epoch, step, best
+//!   metric, schedule and early stopping counters) for people and scripts;
+//!   `--resume` uses the copy inside `last.safetensors` when there is one,
+//!   because only that one is always consistent with the weights.
 //! - `history.jsonl`, `history.png`, `history.svg`: see [`crate::history`].
 //!
 //! Every file is written atomically: to a temporary file in the same
@@ -19,9 +29,17 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tch::{nn, Tensor};
+use tch::{nn, Kind, Tensor};
 
+use crate::optim::{Optimizer, StateRestore};
 use crate::TrainError;
+
+/// `__metadata__` key of the trainer state in `last.safetensors`.
+pub const META_TRAINER_STATE: &str = "sori.trainer_state";
+/// `__metadata__` key of the optimiser's state layout.
+pub const META_OPTIMIZER: &str = "sori.optimizer";
+/// `__metadata__` key of the optimiser's step count.
+pub const META_OPTIMIZER_STEPS: &str = "sori.optimizer_steps";
 
 /// Version of the model directory layout written by this crate.
 pub const FORMAT_VERSION: u32 = 1;
@@ -223,6 +241,72 @@ impl ModelDir {
         atomic_write(&self.state_path(), format!("{text}\n").as_bytes())
     }
 
+    /// Writes the `--resume` checkpoint: weights, optimiser state and trainer
+    /// state in `last.safetensors` (one atomic write), then the
+    /// `trainer_state.json` copy.
+    pub fn save_checkpoint(
+        &self,
+        vs: &nn::VarStore,
+        optimizer: &Optimizer,
+        state: &TrainerState,
+    ) -> Result<(), TrainError> {
+        let mut named = var_store_tensors(vs);
+        named.extend(optimizer.state_tensors());
+        let metadata = HashMap::from([
+            (
+                META_TRAINER_STATE.to_string(),
+                serde_json::to_string(state).expect("state serialises"),
+            ),
+            (META_OPTIMIZER.to_string(), optimizer.state_layout()),
+            (
+                META_OPTIMIZER_STEPS.to_string(),
+                optimizer.steps().to_string(),
+            ),
+        ]);
+        write_safetensors(&named, Some(metadata), &self.weights_path(Which::Last))?;
+        self.write_state(state)
+    }
+
+    /// Loads the `--resume` checkpoint into `vs` and `optimizer` and returns
+    /// the trainer state saved with it; `None` when there is no checkpoint
+    /// (no `last.safetensors`, or one without any trainer state).
+    /// Checkpoints written before the optimiser state was kept restore the
+    /// weights and report [`StateRestore::Missing`].
+    pub fn load_checkpoint(
+        &self,
+        vs: &mut nn::VarStore,
+        optimizer: &mut Optimizer,
+    ) -> Result<Option<(TrainerState, StateRestore)>, TrainError> {
+        let path = self.weights_path(Which::Last);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let (tensors, metadata) = read_safetensors(&path)?;
+        let state = match metadata.get(META_TRAINER_STATE) {
+            Some(text) => serde_json::from_str(text).map_err(|e| {
+                TrainError::model(&path, format!("invalid trainer state in the header: {e}"))
+            })?,
+            None => match self.read_state()? {
+                Some(s) => s,
+                None => return Ok(None),
+            },
+        };
+        load_tensors_into(vs, &tensors, &path)?;
+        let steps = match metadata.get(META_OPTIMIZER_STEPS) {
+            Some(n) => n.parse::<u64>().map_err(|_| {
+                TrainError::model(&path, format!("invalid optimizer step count {n:?}"))
+            })?,
+            None => 0,
+        };
+        let restore = optimizer.load_state(
+            &tensors,
+            metadata.get(META_OPTIMIZER).map(String::as_str),
+            steps,
+            &path,
+        )?;
+        Ok(Some((state, restore)))
+    }
+
     /// The saved trainer state, `None` when there is none.
     pub fn read_state(&self) -> Result<Option<TrainerState>, TrainError> {
         let path = self.state_path();
@@ -236,30 +320,112 @@ impl ModelDir {
     }
 }
 
+/// CPU copies of every variable of `vs`, sorted by name (so the file is
+/// device-independent and byte-identical for identical weights).
+fn var_store_tensors(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut named: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| (n, t.detach().to_device(tch::Device::Cpu).contiguous()))
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named
+}
+
 /// Saves `vs` to a `.safetensors` file atomically.
 pub fn save_var_store(vs: &nn::VarStore, target: &Path) -> Result<(), TrainError> {
+    write_safetensors(&var_store_tensors(vs), None, target)
+}
+
+/// A tensor's bytes as the safetensors writer wants them.
+struct TensorBytes {
+    dtype: safetensors::Dtype,
+    shape: Vec<usize>,
+    data: Vec<u8>,
+}
+
+impl safetensors::View for TensorBytes {
+    fn dtype(&self) -> safetensors::Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(&self.data)
+    }
+    fn data_len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Writes named tensors (and optional header metadata) to `target` as
+/// safetensors, atomically.
+pub fn write_safetensors(
+    named: &[(String, Tensor)],
+    metadata: Option<HashMap<String, String>>,
+    target: &Path,
+) -> Result<(), TrainError> {
+    let mut views = Vec::with_capacity(named.len());
+    for (name, t) in named {
+        let t = t.detach().to_device(tch::Device::Cpu).contiguous();
+        let dtype = safetensors::Dtype::try_from(t.kind())
+            .map_err(|e| TrainError::model(target, format!("tensor {name:?}: {e}")))?;
+        let numel = t.numel();
+        let mut data = vec![0u8; numel * t.kind().elt_size_in_bytes()];
+        t.f_copy_data_u8(&mut data, numel)?;
+        let shape = t.size().iter().map(|&d| d as usize).collect();
+        views.push((name.as_str(), TensorBytes { dtype, shape, data }));
+    }
     atomic_write_with(target, |tmp| {
-        // Save CPU copies so the file is device-independent.
-        let vars = vs.variables();
-        let mut named: Vec<(String, Tensor)> = vars
-            .into_iter()
-            .map(|(n, t)| (n, t.detach().to_device(tch::Device::Cpu)))
-            .collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        let refs: Vec<(&str, &Tensor)> = named.iter().map(|(n, t)| (n.as_str(), t)).collect();
-        Tensor::write_safetensors(&refs, tmp).map_err(|e| TrainError::model(tmp, e.to_string()))
+        safetensors::serialize_to_file(views, &metadata, tmp)
+            .map_err(|e| TrainError::model(tmp, format!("cannot write safetensors: {e:?}")))
     })
+}
+
+/// A safetensors file's tensors by name and its header's `__metadata__`.
+pub type SafetensorsContents = (HashMap<String, Tensor>, HashMap<String, String>);
+
+/// Reads every tensor of a safetensors file and its header metadata.
+/// Only the safetensors format is read (never pickles); a torn or foreign
+/// file is an error naming `path`.
+pub fn read_safetensors(path: &Path) -> Result<SafetensorsContents, TrainError> {
+    if !path.exists() {
+        return Err(TrainError::model(path, "no such weights file"));
+    }
+    let bytes = fs::read(path).map_err(|e| TrainError::io(path, e))?;
+    let unreadable = |e: String| TrainError::model(path, format!("unreadable weights: {e}"));
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+        .map_err(|e| unreadable(format!("{e:?}")))?;
+    let metadata = meta.metadata().clone().unwrap_or_default();
+    let file =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| unreadable(format!("{e:?}")))?;
+    let mut tensors = HashMap::new();
+    for (name, view) in file.tensors() {
+        let kind = Kind::try_from(view.dtype())
+            .map_err(|e| unreadable(format!("tensor {name:?}: {e}")))?;
+        let size: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        let t = Tensor::f_from_data_size(view.data(), &size, kind)
+            .map_err(|e| unreadable(format!("tensor {name:?}: {e}")))?;
+        tensors.insert(name, t);
+    }
+    Ok((tensors, metadata))
 }
 
 /// Loads a `.safetensors` file into `vs`, checking names and shapes.
 pub fn load_var_store(vs: &mut nn::VarStore, path: &Path) -> Result<(), TrainError> {
-    if !path.exists() {
-        return Err(TrainError::model(path, "no such weights file"));
-    }
-    let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-        .map_err(|e| TrainError::model(path, format!("unreadable weights: {e}")))?
-        .into_iter()
-        .collect();
+    let (tensors, _) = read_safetensors(path)?;
+    load_tensors_into(vs, &tensors, path)
+}
+
+/// Copies `tensors` into `vs`: every variable must be present with its
+/// shape (a model of another architecture is refused by name); extra
+/// tensors (optimiser state) are ignored. Nothing is changed on error.
+fn load_tensors_into(
+    vs: &mut nn::VarStore,
+    tensors: &HashMap<String, Tensor>,
+    path: &Path,
+) -> Result<(), TrainError> {
     let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     // Sorted, so the first problem reported is the same on every run.
     vars.sort_by(|a, b| a.0.cmp(&b.0));

@@ -32,9 +32,17 @@ pub enum TrainError {
     /// An error from the application's task or data.
     #[error("{0}")]
     Task(TaskError),
-    /// The loss became NaN or infinite.
-    #[error("loss is {value} at epoch {epoch}, step {step}; lower the learning rate or clip gradients (--clip-grad-norm)")]
-    Diverged { epoch: usize, step: u64, value: f64 },
+    /// The loss or the gradient became NaN or infinite (`what` says which
+    /// and how; `detail` what happened to the run and its checkpoint).
+    #[error("{what} is {value} at epoch {epoch}, batch {batch}; {detail}")]
+    Diverged {
+        what: String,
+        value: f64,
+        epoch: usize,
+        /// 1-based batch within the epoch.
+        batch: usize,
+        detail: String,
+    },
 }
 
 impl TrainError {

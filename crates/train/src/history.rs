@@ -37,8 +37,16 @@ pub struct EpochRecord {
     pub lr: f64,
     /// Wall time of the epoch (training and validation).
     pub seconds: f64,
+    /// Batches skipped because of a NaN/infinite loss or gradient
+    /// (`--on-nan skip`); omitted from the JSON when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_batches: u64,
     #[serde(flatten)]
     pub metrics: BTreeMap<String, f64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl EpochRecord {

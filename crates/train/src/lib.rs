@@ -85,12 +85,17 @@
 //! `--clip-grad-norm`, optimiser step, LR from the [`LrSchedule`]), then
 //! `eval_step` under `no_grad` on the validation batches and
 //! [`Task::eval_end`] for corpus-level metrics (names get `val_`), writes
-//! `best.safetensors` when the monitored metric (default `val_loss`)
-//! improved, `last.safetensors`, `trainer_state.json`, `history.jsonl`,
+//! `history.jsonl`, `best.safetensors` when the monitored metric (default
+//! `val_loss`) improved, `last.safetensors` (weights, optimiser state and
+//! trainer state in one atomic file), `trainer_state.json`,
 //! `history.png`/`.svg`, then checks early stopping (`--patience`).
-//! `--resume` reloads `last.safetensors` and the state and continues; the
-//! optimiser's moment estimates are not restored (libtorch does not expose
-//! them), see [`trainer`].
+//! `--resume` reloads `last.safetensors` (weights, optimiser moments and
+//! step counts, trainer state) and continues with the next epoch; see
+//! [`trainer`]. A NaN or infinite loss or gradient stops the run with a
+//! one-line error naming the epoch and batch (`--on-nan stop`, the default;
+//! the checkpoint of the last finished epoch stays as it was) or skips the
+//! batch (`--on-nan skip`, counted as `skipped_batches` in the history; more
+//! than [`TrainConfig::max_consecutive_skips`] in a row stop the run).
 //!
 //! Devices: `--device cpu|cuda|auto`; the task must put its tensors on the
 //! device returned by [`TrainArgs::setup`]. Tested on CPU only.
@@ -115,8 +120,8 @@ pub mod trainer;
 
 pub use args::{DeviceArg, TrainArgs};
 pub use checkpoint::{
-    atomic_write, atomic_write_with, load_var_store, save_var_store, ModelConfig, ModelDir,
-    TrainerState, Which, FORMAT_VERSION,
+    atomic_write, atomic_write_with, load_var_store, read_safetensors, save_var_store,
+    write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,
 };
 pub use data::{
     epoch_batches, pad_frames, pad_tokens, stack_labels, validation_split, BatchIter, DataSource,
@@ -124,7 +129,10 @@ pub use data::{
 };
 pub use error::{TaskError, TaskResult, TrainError};
 pub use history::EpochRecord;
-pub use optim::{DecayKind, EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec};
+pub use optim::{
+    DecayKind, EarlyStopping, LrSchedule, Mode, Optimizer, OptimizerKind, OptimizerSpec,
+    StateRestore,
+};
 pub use trainer::{
-    accuracy, binary_accuracy, FitReport, Metric, StepOutput, Task, TrainConfig, Trainer,
+    accuracy, binary_accuracy, FitReport, Metric, OnNan, StepOutput, Task, TrainConfig, Trainer,
 };

@@ -6,12 +6,22 @@
 //! Reproducibility: before every epoch the libtorch generator is seeded
 //! from `(seed, epoch)`, and the data order depends only on `(seed, epoch)`;
 //! so on CPU the same seed gives bit-identical weights, and `--resume`
-//! replays the same data order and dropout masks. What a resume does NOT
-//! restore: the optimiser's internal state (Adam/RMSprop moment estimates,
-//! SGD momentum buffers), because libtorch's C++ optimisers do not expose it
-//! through `tch`; they restart from zero at the resumed epoch, which costs a
-//! few steps of warm-up but no correctness. Resuming is per epoch: a run
-//! killed mid-epoch restarts that epoch.
+//! replays the same data order and dropout masks. A resume restores the
+//! weights, the optimiser's state (step counts, Adam/RMSprop moments,
+//! momentum buffers; see [`crate::optim`]) and the trainer state (step,
+//! schedule, best metric, early-stopping counters) from `last.safetensors`,
+//! so on CPU a run stopped after epoch k and resumed ends with the weights
+//! of an uninterrupted run. Resuming is per epoch: a run killed mid-epoch
+//! restarts that epoch.
+//!
+//! Non-finite values: after every forward pass the loss, and after every
+//! backward pass the global gradient norm, are checked. A NaN or infinite
+//! one either stops the run with [`TrainError::Diverged`] (naming the epoch
+//! and batch; no step is taken and nothing is written, so the checkpoint
+//! of the last finished epoch stays intact) or, with [`OnNan::Skip`], skips
+//! the batch without an optimiser step and counts it in the epoch's
+//! `skipped_batches`; more than [`TrainConfig::max_consecutive_skips`]
+//! skipped batches in a row stop the run as above.
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -20,7 +30,7 @@ use tch::{nn, Tensor};
 use crate::checkpoint::{ModelDir, TrainerState, Which};
 use crate::data::DataSource;
 use crate::history::{self, EpochRecord};
-use crate::optim::{EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec};
+use crate::optim::{EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec, StateRestore};
 use crate::progress::Progress;
 use crate::{TaskResult, TrainError};
 
@@ -96,6 +106,18 @@ pub trait Task {
     }
 }
 
+/// What to do with a batch whose loss or gradient is NaN or infinite
+/// (`--on-nan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OnNan {
+    /// End training with an error; the last checkpoint stays as it was.
+    #[default]
+    Stop,
+    /// Skip the batch (no optimiser step) and go on.
+    Skip,
+}
+
 /// Settings of a run; [`crate::TrainArgs::apply`] fills it from the CLI.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -114,6 +136,17 @@ pub struct TrainConfig {
     pub seed: u64,
     pub quiet: bool,
     pub resume: bool,
+    /// What a NaN/infinite loss or gradient does.
+    #[serde(default)]
+    pub on_nan: OnNan,
+    /// With [`OnNan::Skip`]: more skipped batches in a row than this stop
+    /// the run (a model that only produces NaN is not training).
+    #[serde(default = "default_max_consecutive_skips")]
+    pub max_consecutive_skips: usize,
+}
+
+fn default_max_consecutive_skips() -> usize {
+    10
 }
 
 impl Default for TrainConfig {
@@ -130,6 +163,8 @@ impl Default for TrainConfig {
             seed: 42,
             quiet: false,
             resume: false,
+            on_nan: OnNan::Stop,
+            max_consecutive_skips: default_max_consecutive_skips(),
         }
     }
 }
@@ -237,22 +272,35 @@ impl Trainer {
         };
         let mut records: Vec<EpochRecord> = Vec::new();
         let mut resumed_from = 0;
+        let mut opt = cfg.optimizer.build(task.var_store())?;
         if let Some(dir) = &self.dir {
             std::fs::create_dir_all(dir.path()).map_err(|e| TrainError::Io {
                 path: dir.path().to_path_buf(),
                 source: e,
             })?;
             if cfg.resume {
-                match dir.read_state()? {
-                    Some(saved) if dir.weights_path(Which::Last).exists() => {
-                        dir.load_weights(task.var_store_mut(), Which::Last)?;
+                match dir.load_checkpoint(task.var_store_mut(), &mut opt)? {
+                    Some((saved, restore)) => {
                         if dir.history_path().exists() {
                             records = history::read_jsonl(&dir.history_path())?;
                             records.retain(|r| r.epoch <= saved.epoch);
                         }
                         resumed_from = saved.epoch;
+                        let optimiser = match restore {
+                            StateRestore::Restored => format!(
+                                "{} state restored",
+                                cfg.optimizer.kind.name()
+                            ),
+                            StateRestore::OtherOptimizer(saved) => format!(
+                                "the checkpoint holds {saved} state, not {}: optimiser state starts from zero",
+                                opt.state_layout()
+                            ),
+                            StateRestore::Missing => {
+                                "the checkpoint has no optimiser state: it starts from zero".into()
+                            }
+                        };
                         progress.note(&format!(
-                            "resuming from {} after epoch {} (step {}); optimiser moments restart from zero",
+                            "resuming from {} after epoch {} (step {}); {optimiser}",
                             dir.path().display(),
                             saved.epoch,
                             saved.global_step
@@ -260,7 +308,7 @@ impl Trainer {
                         state = saved;
                         state.monitor = monitor.clone();
                     }
-                    _ => progress.note(&format!(
+                    None => progress.note(&format!(
                         "--resume: no checkpoint in {}, starting from scratch",
                         dir.path().display()
                     )),
@@ -279,10 +327,10 @@ impl Trainer {
             });
         }
 
-        let mut opt = cfg.optimizer.build(task.var_store())?;
         let per_epoch = data.train_len();
         let total_steps = per_epoch.map_or(0, |n| (n * cfg.epochs) as u64);
         let mut lr = cfg.optimizer.lr;
+        let mut consecutive_skips = 0usize;
 
         for epoch in state.epoch + 1..=cfg.epochs {
             let started = Instant::now();
@@ -290,11 +338,13 @@ impl Trainer {
             progress.start_epoch(epoch, per_epoch);
             let mut acc = Accumulator::default();
             let mut done = 0usize;
+            let mut skipped = 0u64;
             let batches = data
                 .train_batches(epoch, cfg.seed)
                 .map_err(TrainError::Task)?;
             for batch in batches {
                 let batch = batch.map_err(TrainError::Task)?;
+                done += 1;
                 lr = cfg.schedule.lr(
                     cfg.optimizer.lr,
                     state.global_step,
@@ -303,27 +353,59 @@ impl Trainer {
                 );
                 opt.set_lr(lr);
                 let out = task.train_step(&batch).map_err(TrainError::Task)?;
-                opt.zero_grad();
-                out.loss.backward();
-                if let Some(max) = cfg.clip_grad_norm {
-                    opt.clip_grad_norm(max);
-                }
-                opt.step();
                 let loss = out.loss.double_value(&[]);
-                if !loss.is_finite() {
-                    return Err(TrainError::Diverged {
-                        epoch,
-                        step: state.global_step,
-                        value: loss,
-                    });
+                let mut bad = (!loss.is_finite()).then(|| ("loss".to_string(), loss));
+                if bad.is_none() {
+                    opt.zero_grad();
+                    out.loss.backward();
+                    let norm = match cfg.clip_grad_norm {
+                        Some(max) => opt.clip_grad_norm(max),
+                        None => opt.grad_norm(),
+                    };
+                    if !norm.is_finite() {
+                        bad = Some(("gradient norm".to_string(), norm));
+                    }
                 }
+                if let Some((what, value)) = bad {
+                    let checkpoint = self.last_good_checkpoint(state.epoch);
+                    let advice = "lower the learning rate, clip gradients (--clip-grad-norm) or skip such batches (--on-nan skip)";
+                    if cfg.on_nan == OnNan::Stop {
+                        return Err(TrainError::Diverged {
+                            what,
+                            value,
+                            epoch,
+                            batch: done,
+                            detail: format!("training stopped, {checkpoint}; {advice}"),
+                        });
+                    }
+                    consecutive_skips += 1;
+                    skipped += 1;
+                    if consecutive_skips > cfg.max_consecutive_skips {
+                        return Err(TrainError::Diverged {
+                            what,
+                            value,
+                            epoch,
+                            batch: done,
+                            detail: format!(
+                                "{consecutive_skips} batches in a row skipped (limit {}): training stopped, {checkpoint}; lower the learning rate or clip gradients (--clip-grad-norm)",
+                                cfg.max_consecutive_skips
+                            ),
+                        });
+                    }
+                    opt.zero_grad();
+                    progress.note(&format!(
+                        "epoch {epoch}, batch {done}: {what} is {value}; batch skipped (--on-nan skip)"
+                    ));
+                    continue;
+                }
+                consecutive_skips = 0;
+                opt.step();
                 let n = out.examples as f64;
                 acc.add("loss", loss * n, n);
                 for m in &out.metrics {
                     acc.add(&m.name, m.sum, m.count);
                 }
                 state.global_step += 1;
-                done += 1;
                 progress.step(done, acc.mean("loss"));
             }
             if done == 0 {
@@ -354,6 +436,7 @@ impl Trainer {
                 step: state.global_step,
                 lr,
                 seconds: started.elapsed().as_secs_f64(),
+                skipped_batches: skipped,
                 metrics,
             };
             let value = record.get(&monitor).ok_or_else(|| {
@@ -388,12 +471,15 @@ impl Trainer {
             }
             records.push(record.clone());
             if let Some(dir) = &self.dir {
+                // The history first and last.safetensors (the commit point
+                // of the epoch) after it: a crash in between leaves a
+                // history line that a resume drops (it keeps epochs up to
+                // the checkpoint's).
+                history::write_jsonl(&dir.history_path(), &records)?;
                 if improved {
                     dir.save_weights(task.var_store(), Which::Best)?;
                 }
-                dir.save_weights(task.var_store(), Which::Last)?;
-                dir.write_state(&state)?;
-                history::write_jsonl(&dir.history_path(), &records)?;
+                dir.save_checkpoint(task.var_store(), &opt, &state)?;
                 history::plot(dir.path(), &records, cfg.plot_metric.as_deref())?;
             }
             let note = if improved {
@@ -421,6 +507,20 @@ impl Trainer {
             stopped_early: state.stopped_early,
             resumed_from,
         })
+    }
+}
+
+impl Trainer {
+    /// Words for the error message: where the last good checkpoint is.
+    fn last_good_checkpoint(&self, epoch: usize) -> String {
+        match &self.dir {
+            Some(dir) if epoch > 0 => format!(
+                "the checkpoint of epoch {epoch} in {} is kept",
+                dir.path().display()
+            ),
+            Some(dir) => format!("no checkpoint was written to {}", dir.path().display()),
+            None => "no checkpoint is kept (no model directory)".into(),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ fn plots_are_drawn_without_a_font() {
             step: e as u64 * 10,
             lr: 1e-3,
             seconds: 1.0,
+            skipped_batches: 0,
             metrics: BTreeMap::from([
                 ("loss".to_string(), 1.0 / e as f64),
                 ("val_loss".to_string(), 1.2 / e as f64),
