@@ -15,9 +15,10 @@ use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(args.next().ok_or_else(|| {
-        anyhow::anyhow!("usage: bench_fixtures OUT_DIR [SECONDS]")
-    })?);
+    let out = PathBuf::from(
+        args.next()
+            .ok_or_else(|| anyhow::anyhow!("usage: bench_fixtures OUT_DIR [SECONDS]"))?,
+    );
     let seconds: f64 = match args.next() {
         Some(s) => s
             .parse()

@@ -414,6 +414,15 @@ impl<F: Real> Job<'_, F> {
         self.check_finite()?;
         #[cfg(target_arch = "x86_64")]
         {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512dq")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports the features the copy was built for.
+                return Ok(unsafe { self.run_avx512(grad) });
+            }
             if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: the CPU supports the features the copy was built for.
                 return Ok(unsafe { self.run_avx2(grad) });
@@ -425,6 +434,13 @@ impl<F: Real> Job<'_, F> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn run_avx2(&self, grad: Option<(&mut [&mut [F]], F)>) -> f64 {
+        self.forward_backward(grad)
+    }
+
+    /// The same kernels compiled for 512-bit vectors (16 f32 lanes).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+    unsafe fn run_avx512(&self, grad: Option<(&mut [&mut [F]], F)>) -> f64 {
         self.forward_backward(grad)
     }
 
@@ -643,6 +659,18 @@ impl<F: Real> Job<'_, F> {
     }
 }
 
+/// `(m, s)` with `lse(a, b, c) = m + ln s`: the maximum term contributes
+/// exactly 1, so only the other two need an `exp` (min/max select them
+/// without branches, which keeps the loops vectorised).
+#[inline(always)]
+fn lse3_parts<F: Real>(a: F, b: F, c: F) -> (F, F) {
+    let (lo_ab, hi_ab) = (a.fmin(b), a.fmax(b));
+    let m = hi_ab.fmax(c);
+    let lo = lo_ab.fmin(c);
+    let mid = lo_ab.fmax(hi_ab.fmin(c));
+    (m, F::ONE + (mid - m).fexp() + (lo - m).fexp())
+}
+
 /// One forward row: out = lse(x0, x1, x2 + skip) + emit - shift.
 #[inline(always)]
 fn forward_row<F: Real>(
@@ -657,11 +685,7 @@ fn forward_row<F: Real>(
     let n = out.len();
     let (x0, x1, x2, skip, emit) = (&x0[..n], &x1[..n], &x2[..n], &skip[..n], &emit[..n]);
     for i in 0..n {
-        let a = x0[i];
-        let b = x1[i];
-        let c = x2[i] + skip[i];
-        let m = a.fmax(b).fmax(c);
-        let s = (a - m).fexp() + (b - m).fexp() + (c - m).fexp();
+        let (m, s) = lse3_parts(x0[i], x1[i], x2[i] + skip[i]);
         out[i] = (m + s.fln() + emit[i] - shift).fmax(F::NEG);
     }
 }
@@ -673,11 +697,7 @@ fn backward_row<F: Real>(out: &mut [F], x: [&[F]; 3], e: [&[F]; 3], skip: &[F], 
     let (x0, x1, x2) = (&x[0][..n], &x[1][..n], &x[2][..n]);
     let (e0, e1, e2, skip) = (&e[0][..n], &e[1][..n], &e[2][..n], &skip[..n]);
     for i in 0..n {
-        let a = x0[i] + e0[i];
-        let b = x1[i] + e1[i];
-        let c = x2[i] + e2[i] + skip[i];
-        let m = a.fmax(b).fmax(c);
-        let s = (a - m).fexp() + (b - m).fexp() + (c - m).fexp();
+        let (m, s) = lse3_parts(x0[i] + e0[i], x1[i] + e1[i], x2[i] + e2[i] + skip[i]);
         out[i] = (m + s.fln() - shift).fmax(F::NEG);
     }
 }

@@ -50,6 +50,15 @@ pub trait Real:
             other
         }
     }
+    /// Branch-free minimum (NaN-free inputs), the twin of `fmax`.
+    #[inline(always)]
+    fn fmin(self, other: Self) -> Self {
+        if self < other {
+            self
+        } else {
+            other
+        }
+    }
 }
 
 impl Real for f32 {
