@@ -33,7 +33,7 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli: Cli = sori_train::parse_args();
     let result = match cli.command {
         Command::Synth(a) => corpus_cmd::synth(a),
         Command::Fsdd(a) => corpus_cmd::fsdd(a),

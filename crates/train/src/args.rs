@@ -170,3 +170,42 @@ impl TrainArgs {
         Ok(c)
     }
 }
+
+/// Parses the command line like [`clap::Parser::parse`], except that a
+/// usage error (unknown flag, bad value, missing argument) prints ONE line,
+/// `error: ...`, on stderr and exits with status 2, like every other error
+/// of the binaries (which exit with 1). `--help` and `--version` print as
+/// usual and exit with 0.
+pub fn parse_args<P: clap::Parser>() -> P {
+    match P::try_parse() {
+        Ok(p) => p,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            eprintln!("{}", usage_error_line(&e));
+            std::process::exit(2);
+        }
+    }
+}
+
+/// A clap error as one line: its message without the usage block and the
+/// "For more information" hint, lines joined with spaces.
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut message = text.as_str();
+    for cut in ["\n\nUsage:", "\nUsage:", "\n\nFor more information"] {
+        if let Some(i) = message.find(cut) {
+            message = &message[..i];
+        }
+    }
+    let line = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if line.starts_with("error:") {
+        line
+    } else {
+        format!("error: {line}")
+    }
+}

@@ -164,9 +164,24 @@ impl ModelDir {
     }
 
     /// Writes `config.json` for a model of `kind` with the application's
-    /// `config`.
+    /// `config`. A directory that already holds a model of another kind is
+    /// refused (training must not overwrite, say, an IMDB classifier with a
+    /// speech model because of a mistyped `--out`).
     pub fn write_config<T: Serialize>(&self, kind: &str, config: &T) -> Result<(), TrainError> {
         let path = self.config_path();
+        if let Ok(text) = fs::read_to_string(&path) {
+            if let Ok(old) = serde_json::from_str::<ModelConfig>(&text) {
+                if old.kind != kind {
+                    return Err(TrainError::model(
+                        &path,
+                        format!(
+                            "the directory holds a {:?} model; refusing to overwrite it with a {kind:?} model (choose another output directory)",
+                            old.kind
+                        ),
+                    ));
+                }
+            }
+        }
         let value = serde_json::to_value(config).map_err(|source| TrainError::Json {
             path: path.clone(),
             source,

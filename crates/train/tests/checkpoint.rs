@@ -94,6 +94,17 @@ fn config_round_trips_and_other_models_are_refused() {
         "{e}"
     );
 
+    // Writing a model of another kind over it is refused; the file stays.
+    let other = ModelDir::create(tmp.path().join("other")).unwrap();
+    other.write_config("imdb", &cfg).unwrap();
+    let e = other.write_config("asr", &cfg).unwrap_err().to_string();
+    assert!(
+        e.contains("config.json") && e.contains("holds a \"imdb\" model; refusing to overwrite it"),
+        "{e}"
+    );
+    let _: AppConfig = other.read_config("imdb").unwrap();
+    other.write_config("imdb", &cfg).unwrap(); // the same kind: retraining
+
     let e = ModelDir::new(tmp.path().join("nope"))
         .read_config::<AppConfig>("imdb")
         .unwrap_err()

@@ -270,3 +270,37 @@ fn shared_cli_options_override_application_defaults() {
         assert!(e.contains("no CUDA device"), "{e}");
     }
 }
+
+#[test]
+fn usage_errors_are_one_line() {
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+    for (args, expected) in [
+        (
+            &["x", "--out", "m", "--epochs", "-1"][..],
+            "error: unexpected argument '-1' found",
+        ),
+        (
+            &["x", "--out", "m", "--epochs", "many"][..],
+            "error: invalid value 'many' for '--epochs <EPOCHS>': invalid digit found in string",
+        ),
+        (
+            &["x"][..],
+            "error: the following required arguments were not provided: --out <OUT>",
+        ),
+        (
+            &["x", "--out", "m", "--optimizer", "lion"][..],
+            "error: invalid value 'lion' for '--optimizer <OPTIMIZER>'",
+        ),
+    ] {
+        let e = Cli::try_parse_from(args).unwrap_err();
+        let line = sori_train::usage_error_line(&e);
+        assert!(line.starts_with(expected), "{args:?}: {line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+}

@@ -1,0 +1,400 @@
+//! The bad-input matrix of the `asr` binary (issue 10): every row runs
+//! `asr` as a subprocess and checks the exit status (0 handled, 1 bad input,
+//! 2 usage error), that stderr is one `error: ...` line naming the file and
+//! the problem, and that no output was left half-written. Rows already in
+//! `tests/cli.rs` (broken training manifest line, out-of-vocabulary
+//! validation text, transcribe with a model of another kind, one bad file
+//! among good ones) are not repeated.
+#[path = "../../train/tests/support/bad_input_matrix.rs"]
+mod matrix;
+
+use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
+use sori_asr::frontend::FrontEnd;
+use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use std::path::{Path, PathBuf};
+
+/// A 16-bit PCM WAV of `seconds` of a 440 Hz tone.
+fn write_wav(path: &Path, sample_rate: u32, channels: u16, seconds: f32) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let n = (seconds * sample_rate as f32) as usize;
+    for i in 0..n {
+        let t = i as f32 / sample_rate as f32;
+        let s = ((t * 440.0 * std::f32::consts::TAU).sin() * 12000.0) as i16;
+        for _ in 0..channels {
+            w.write_sample(s).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// An untrained model (enough for loading and decoding).
+fn model_dir(path: &Path) {
+    let md = sori_train::ModelDir::create(path).unwrap();
+    let arch = Architecture {
+        hidden: 8,
+        layers: 1,
+        ..Architecture::default()
+    };
+    let model = AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    model.write_config(&md).unwrap();
+    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+}
+
+fn p(path: &Path) -> String {
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn asr_bad_input_matrix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| -> PathBuf { tmp.path().join(name) };
+    let model = d("model");
+    model_dir(&model);
+    let ok = d("ok.wav");
+    write_wav(&ok, 16000, 1, 1.0);
+    let stereo44 = d("stereo44k.wav");
+    write_wav(&stereo44, 44100, 2, 1.0);
+    let mono8 = d("mono8k.wav");
+    write_wav(&mono8, 8000, 1, 1.0);
+    let bytes = std::fs::read(&ok).unwrap();
+    let truncated = d("truncated.wav");
+    std::fs::write(&truncated, &bytes[..200]).unwrap();
+    let garbage = d("garbage.wav");
+    std::fs::write(&garbage, b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk").unwrap();
+    let text_as_wav = d("notes.wav");
+    std::fs::write(&text_as_wav, "these are meeting notes, not audio\n").unwrap();
+    let empty_wav = d("empty.wav");
+    std::fs::write(&empty_wav, b"").unwrap();
+    let a_dir = d("recordings");
+    std::fs::create_dir(&a_dir).unwrap();
+    let missing = d("missing.wav");
+    let good_manifest = d("good.jsonl");
+    std::fs::write(&good_manifest, "{\"audio\":\"ok.wav\",\"text\":\"abc\"}\n").unwrap();
+    let empty_manifest = d("empty.jsonl");
+    std::fs::write(&empty_manifest, "").unwrap();
+    let broken = d("broken.jsonl");
+    std::fs::write(
+        &broken,
+        "{\"audio\":\"ok.wav\",\"text\":\"abc\"}\n{\"audio\":\"ok.wav\",\"text\":\n",
+    )
+    .unwrap();
+    let unknown_chars = d("unknown-chars.jsonl");
+    std::fs::write(
+        &unknown_chars,
+        "{\"audio\":\"ok.wav\",\"text\":\"안녕 ÿ@#\"}\n",
+    )
+    .unwrap();
+    let missing_audio = d("missing-audio.jsonl");
+    std::fs::write(
+        &missing_audio,
+        "{\"audio\":\"gone.wav\",\"text\":\"abc\"}\n",
+    )
+    .unwrap();
+    let imdb_model = d("imdb-model");
+    fake_model_dir(&imdb_model, "sori-imdb", 1);
+    let future_model = d("future-model");
+    let cfg = std::fs::read_to_string(model.join("config.json")).unwrap();
+    std::fs::create_dir(&future_model).unwrap();
+    std::fs::write(
+        future_model.join("config.json"),
+        cfg.replace("\"format_version\": 1", "\"format_version\": 99"),
+    )
+    .unwrap();
+    let no_weights = d("no-weights");
+    std::fs::create_dir(&no_weights).unwrap();
+    std::fs::copy(model.join("config.json"), no_weights.join("config.json")).unwrap();
+    let unreadable = d("unreadable.jsonl");
+    std::fs::copy(&good_manifest, &unreadable).unwrap();
+    make_unreadable(&unreadable);
+
+    let m = p(&model);
+    let train = |manifest: &Path, out: &str, extra: &[&str]| -> Vec<String> {
+        let mut v = vec![
+            "train".to_string(),
+            "--train".into(),
+            p(manifest),
+            "--out".into(),
+            p(&d(out)),
+            "--quiet".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let mut rows = vec![
+        // Missing files.
+        Row::new(
+            "transcribe: missing WAV",
+            ["transcribe", &p(&missing), "--model", &m],
+            1,
+        )
+        .names(&missing)
+        .mentions("No such file"),
+        Row::new(
+            "train: missing manifest",
+            train(&d("nope.jsonl"), "o-missing", &[]),
+            1,
+        )
+        .names(&d("nope.jsonl"))
+        .mentions("No such file")
+        .output(&d("o-missing").join("config.json")),
+        Row::new(
+            "eval: manifest names a missing WAV",
+            ["eval", "--manifest", &p(&missing_audio), "--model", &m],
+            1,
+        )
+        .mentions("gone.wav"),
+        Row::new(
+            "transcribe: missing model directory",
+            ["transcribe", &p(&ok), "--model", &p(&d("no-model"))],
+            1,
+        )
+        .mentions("no-model")
+        .mentions("no such model directory"),
+        // A directory instead of a file.
+        Row::new(
+            "features: directory instead of WAV",
+            ["features", &p(&a_dir)],
+            1,
+        )
+        .names(&a_dir)
+        .mentions("directory"),
+        Row::new(
+            "train: directory instead of manifest",
+            train(&a_dir, "o-dir", &[]),
+            1,
+        )
+        .names(&a_dir)
+        .mentions("directory")
+        .output(&d("o-dir").join("config.json")),
+        Row::new(
+            "transcribe: a file instead of the model directory",
+            ["transcribe", &p(&ok), "--model", &p(&ok)],
+            1,
+        )
+        .names(&ok)
+        .mentions("model directory"),
+        // Empty files.
+        Row::new(
+            "transcribe: empty WAV",
+            ["transcribe", &p(&empty_wav), "--model", &m],
+            1,
+        )
+        .names(&empty_wav)
+        .mentions("WAV"),
+        Row::new(
+            "train: empty manifest",
+            train(&empty_manifest, "o-empty", &[]),
+            1,
+        )
+        .names(&empty_manifest)
+        .mentions("no utterances")
+        .output(&d("o-empty").join("config.json")),
+        Row::new(
+            "eval: empty manifest",
+            ["eval", "--manifest", &p(&empty_manifest), "--model", &m],
+            1,
+        )
+        .names(&empty_manifest)
+        .mentions("no utterances"),
+        // Corrupt WAVs.
+        Row::new(
+            "features: garbage WAV",
+            ["features", &p(&garbage), "-o", &p(&d("garbage.npy"))],
+            1,
+        )
+        .names(&garbage)
+        .mentions("WAV")
+        .output(&d("garbage.npy")),
+        Row::new(
+            "features: truncated WAV",
+            ["features", &p(&truncated), "-o", &p(&d("truncated.npy"))],
+            1,
+        )
+        .names(&truncated)
+        .mentions("truncated WAV")
+        .output(&d("truncated.npy")),
+        Row::new(
+            "features: text named .wav",
+            ["features", &p(&text_as_wav), "-o", &p(&d("notes.csv"))],
+            1,
+        )
+        .names(&text_as_wav)
+        .mentions("WAV")
+        .output(&d("notes.csv")),
+        // Other sample rates and channel counts are resampled and mixed down.
+        Row::new(
+            "features: 44.1 kHz stereo",
+            ["features", &p(&stereo44), "-o", &p(&d("stereo44k.npy"))],
+            0,
+        )
+        .output(&d("stereo44k.npy")),
+        Row::new(
+            "transcribe: 44.1 kHz stereo and 8 kHz mono",
+            ["transcribe", &p(&stereo44), &p(&mono8), "--model", &m],
+            0,
+        ),
+        // Broken JSONL (eval; the training manifest's row is in cli.rs).
+        Row::new(
+            "eval: broken JSONL line",
+            ["eval", "--manifest", &p(&broken), "--model", &m],
+            1,
+        )
+        .mentions("broken.jsonl:2:"),
+        // Characters the model has never seen are scored as errors.
+        Row::new(
+            "eval: unknown characters in the reference",
+            ["eval", "--manifest", &p(&unknown_chars), "--model", &m],
+            0,
+        ),
+        // Model directories of another kind or format version.
+        Row::new(
+            "eval: model of another kind",
+            [
+                "eval",
+                "--manifest",
+                &p(&good_manifest),
+                "--model",
+                &p(&imdb_model),
+            ],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("sori-imdb"),
+        Row::new(
+            "transcribe: config.json of format version 99",
+            ["transcribe", &p(&ok), "--model", &p(&future_model)],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("format version 99"),
+        Row::new(
+            "transcribe: model without weights",
+            ["transcribe", &p(&ok), "--model", &p(&no_weights)],
+            1,
+        )
+        .names(&no_weights)
+        .mentions("no weights"),
+        Row::new(
+            "train: --out holds a model of another kind",
+            train(&good_manifest, "imdb-model", &[]),
+            1,
+        )
+        .mentions("config.json")
+        .mentions("sori-imdb"),
+        // Out-of-range and conflicting flags.
+        Row::new(
+            "train: --epochs 0",
+            train(&good_manifest, "o-flags", &["--epochs", "0"]),
+            1,
+        )
+        .mentions("--epochs")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --lr -1",
+            train(&good_manifest, "o-flags", &["--lr=-1"]),
+            1,
+        )
+        .mentions("learning rate")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --momentum 2",
+            train(&good_manifest, "o-flags", &["--momentum", "2"]),
+            1,
+        )
+        .mentions("momentum")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --validation-split 1.5",
+            train(&good_manifest, "o-flags", &["--validation-split", "1.5"]),
+            1,
+        )
+        .mentions("--validation-split")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --hidden 0",
+            train(&good_manifest, "o-flags", &["--hidden", "0"]),
+            1,
+        )
+        .mentions("hidden")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --snr high,low",
+            train(&good_manifest, "o-flags", &["--snr", "30,10"]),
+            1,
+        )
+        .mentions("--snr")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --device cuda without a GPU",
+            train(&good_manifest, "o-flags", &["--device", "cuda"]),
+            1,
+        )
+        .mentions("--device cuda")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --epochs not a number",
+            train(&good_manifest, "o-flags", &["--epochs", "many"]),
+            2,
+        )
+        .mentions("--epochs")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --on-nan unknown",
+            train(&good_manifest, "o-flags", &["--on-nan", "ignore"]),
+            2,
+        )
+        .mentions("--on-nan"),
+        Row::new(
+            "features: two files, no -o DIR",
+            ["features", &p(&ok), &p(&mono8)],
+            1,
+        )
+        .mentions("-o DIR"),
+        Row::new(
+            "features: --rate 0",
+            [
+                "features",
+                &p(&ok),
+                "--rate",
+                "0",
+                "-o",
+                &p(&d("rate0.npy")),
+            ],
+            1,
+        )
+        .mentions("sample_rate")
+        .output(&d("rate0.npy")),
+        Row::new("unknown subcommand", ["recognise", &p(&ok)], 2).mentions("recognise"),
+    ];
+    if tch::Cuda::is_available() {
+        rows.retain(|r| !r.name.contains("--device cuda"));
+    }
+    if running_as_root() {
+        eprintln!("note: running as root, where chmod 000 files stay readable; unreadable-file row skipped");
+    } else {
+        rows.push(
+            Row::new(
+                "train: unreadable manifest",
+                train(&unreadable, "o-unreadable", &[]),
+                1,
+            )
+            .names(&unreadable)
+            .mentions("Permission denied")
+            .output(&d("o-unreadable").join("config.json")),
+        );
+    }
+    run_matrix(env!("CARGO_BIN_EXE_asr"), rows);
+    // The model directory of another kind was left alone.
+    let cfg = std::fs::read_to_string(imdb_model.join("config.json")).unwrap();
+    assert!(cfg.contains("sori-imdb"), "{cfg}");
+}

@@ -1,0 +1,140 @@
+//! Crash safety of `asr train`: the binary trains the Korean toy (espeak-ng
+//! "안녕하세요", see `sori_asr::toy`), is killed with SIGKILL in the middle of
+//! the run once a checkpoint exists, the checkpoint must load (weights,
+//! optimiser state, trainer state), `--resume` must finish the run, and the
+//! resulting model must transcribe the training sentence. Skipped with a
+//! note when espeak-ng is not installed (`make setup` installs it).
+use sori_asr::synth::espeak_available;
+use sori_asr::toy::{make_korean_toy, HELLO};
+use sori_asr::AsrModel;
+use sori_train::{ModelDir, OptimizerKind, OptimizerSpec, StateRestore};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EPOCHS: usize = 60;
+
+/// `asr train` with the toy recipe (`sori_asr::toy::toy_recipe`) spelled
+/// out as flags.
+fn train_command(train: &Path, out: &Path, resume: bool) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_asr"));
+    c.args(["train", "--train"])
+        .arg(train)
+        .arg("--out")
+        .arg(out)
+        .args(["--epochs", &EPOCHS.to_string()])
+        .args(["--cell", "gru", "--layers", "1", "--hidden", "48"])
+        .args(["--stack", "2", "--dropout", "0", "--no-spec-augment"])
+        .args(["--batch-size", "6", "--lr", "1e-2", "--optimizer", "adam"])
+        .args(["--schedule", "constant", "--seed", "7", "--threads", "1"]);
+    // `asr train --quiet` prints nothing at all; the resumed run talks (to
+    // a pipe: plain lines), so that its resume note can be checked.
+    if resume {
+        c.arg("--resume");
+    } else {
+        c.arg("--quiet");
+    }
+    c
+}
+
+fn saved_epoch(out: &Path) -> usize {
+    std::fs::read_to_string(out.join("trainer_state.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["epoch"].as_u64())
+        .unwrap_or(0) as usize
+}
+
+#[test]
+fn killed_training_resumes_and_the_model_transcribes() {
+    if !espeak_available() {
+        eprintln!("note: espeak-ng not found; skipping the crash/resume test (run `make setup`)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (train_m, _) = make_korean_toy(dir.path()).unwrap();
+    let out = dir.path().join("model");
+
+    let mut child = train_command(&train_m, &out, false)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while saved_epoch(&out) < 3 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("asr train ended ({status}) before it could be killed");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup runs
+    child.wait().unwrap();
+    let killed_at = saved_epoch(&out);
+    assert!(
+        killed_at < EPOCHS,
+        "the run finished before the kill (epoch {killed_at})"
+    );
+
+    // The checkpoint loads: weights, Adam's state and the trainer state,
+    // all consistent with each other.
+    let mut model = AsrModel::load(&out, tch::Device::Cpu).unwrap();
+    let mut adam = OptimizerSpec::new(OptimizerKind::Adam, 1e-2)
+        .build(&model.vs)
+        .unwrap();
+    let (state, restore) = ModelDir::new(&out)
+        .load_checkpoint(&mut model.vs, &mut adam)
+        .unwrap()
+        .expect("a checkpoint");
+    assert_eq!(restore, StateRestore::Restored);
+    assert!(state.epoch >= 3 && state.epoch <= killed_at + 1);
+    assert_eq!(adam.steps(), state.global_step);
+    assert_eq!(
+        state.global_step,
+        state.epoch as u64 * 2,
+        "2 batches per epoch"
+    );
+
+    // Resume and finish.
+    let o = train_command(&train_m, &out, true).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "resume failed: {stderr}");
+    assert!(
+        stderr.contains(&format!("resuming from {}", out.display()))
+            && stderr.contains("adam state restored"),
+        "{stderr}"
+    );
+    assert_eq!(saved_epoch(&out), EPOCHS);
+    let history = std::fs::read_to_string(out.join("history.jsonl")).unwrap();
+    let epochs: Vec<u64> = history
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["epoch"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(epochs, (1..=EPOCHS as u64).collect::<Vec<_>>());
+    let leftovers: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp-") && !n.starts_with(&format!(".tmp-{}-", child.id())))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // The model transcribes its training sentence.
+    let wav = dir.path().join("train-m1.wav");
+    let o = Command::new(env!("CARGO_BIN_EXE_asr"))
+        .arg("transcribe")
+        .arg(&wav)
+        .arg("--model")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.trim(), HELLO, "transcribed {text:?}");
+}

@@ -1,0 +1,177 @@
+//! The bad-input matrix shared by the binaries' `tests/bad_inputs.rs`
+//! (included there with `#[path]`): each row runs the binary as a
+//! subprocess and checks the exit status, that stderr is exactly one line
+//! starting with `error:` that mentions the file and the problem, and that
+//! no output file was left behind half-written (failing rows: the output
+//! does not exist; every row: no `.tmp-*` file next to it). All rows run,
+//! then every failure is reported at once.
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One row of the matrix.
+pub struct Row {
+    pub name: &'static str,
+    pub args: Vec<OsString>,
+    /// Expected exit status: 0 (handled), 1 (bad input), 2 (usage error).
+    pub code: i32,
+    /// Substrings the error line must contain (the file, the problem).
+    pub mentions: Vec<String>,
+    /// Files the command would write: absent after a failure, present
+    /// after a success.
+    pub outputs: Vec<PathBuf>,
+}
+
+impl Row {
+    /// A row expecting exit status `code`.
+    pub fn new<S: Into<OsString>>(
+        name: &'static str,
+        args: impl IntoIterator<Item = S>,
+        code: i32,
+    ) -> Row {
+        Row {
+            name,
+            args: args.into_iter().map(Into::into).collect(),
+            code,
+            mentions: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+    /// The error line must contain `text`.
+    pub fn mentions(mut self, text: impl AsRef<str>) -> Row {
+        self.mentions.push(text.as_ref().to_string());
+        self
+    }
+    /// The error line must contain the file name of `path`.
+    pub fn names(self, path: &Path) -> Row {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        self.mentions(name)
+    }
+    pub fn output(mut self, path: &Path) -> Row {
+        self.outputs.push(path.to_path_buf());
+        self
+    }
+}
+
+fn temp_files_next_to(path: &Path) -> Vec<String> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp-"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Whether the process runs as root, for whom `chmod 000` files stay
+/// readable (rows that rely on it are skipped).
+pub fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// Runs every row against `bin` and panics with the list of failures.
+pub fn run_matrix(bin: &str, rows: Vec<Row>) {
+    let mut failures = Vec::new();
+    let n = rows.len();
+    for row in rows {
+        let out = Command::new(bin)
+            .args(&row.args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{bin}: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let mut problems = Vec::new();
+        if out.status.code() != Some(row.code) {
+            problems.push(format!(
+                "exit status {:?}, expected {}",
+                out.status.code(),
+                row.code
+            ));
+        }
+        if row.code != 0 {
+            let lines: Vec<&str> = stderr.lines().collect();
+            if lines.len() != 1 || !lines[0].starts_with("error: ") {
+                problems.push("stderr is not exactly one `error: ...` line".to_string());
+            }
+            for m in &row.mentions {
+                if !stderr.contains(m.as_str()) {
+                    problems.push(format!("error does not mention {m:?}"));
+                }
+            }
+            for o in &row.outputs {
+                if o.exists() {
+                    problems.push(format!("output {} was written", o.display()));
+                }
+            }
+        } else {
+            for o in &row.outputs {
+                if !o.exists() {
+                    problems.push(format!("output {} is missing", o.display()));
+                }
+            }
+        }
+        for o in &row.outputs {
+            let tmp = temp_files_next_to(o);
+            if !tmp.is_empty() {
+                problems.push(format!(
+                    "temporary files left next to {}: {tmp:?}",
+                    o.display()
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "row {:?} ({}):\n    {}\n    stderr: {}",
+                row.name,
+                row.args
+                    .iter()
+                    .map(|a| a.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                problems.join("; "),
+                stderr.trim_end().replace('\n', "\n            ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} rows failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// `chmod 000` (Unix), for the unreadable-file rows.
+pub fn make_unreadable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
+}
+
+/// A model directory whose `config.json` says it is a model of `kind` in
+/// format `version` (no weights).
+pub fn fake_model_dir(path: &Path, kind: &str, version: u32) {
+    std::fs::create_dir_all(path).unwrap();
+    std::fs::write(
+        path.join("config.json"),
+        format!("{{\"kind\":\"{kind}\",\"format_version\":{version},\"sori_version\":\"0.0.0\",\"config\":{{}}}}\n"),
+    )
+    .unwrap();
+}
