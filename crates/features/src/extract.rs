@@ -77,14 +77,21 @@ pub(crate) fn delta_row<'a>(
 
 /// Checks that every sample is finite.
 pub fn check_finite(samples: &[f32], name: &str) -> Result<()> {
-    match samples.iter().position(|x| !x.is_finite()) {
-        None => Ok(()),
-        Some(i) => Err(FeatureError::NonFinite {
+    // A branch-free scan per block (it vectorises); the exact position is
+    // looked up only in a block that has a bad sample.
+    const BLOCK: usize = 1024;
+    for (b, block) in samples.chunks(BLOCK).enumerate() {
+        if block.iter().fold(true, |ok, x| ok & x.is_finite()) {
+            continue;
+        }
+        let i = b * BLOCK + block.iter().position(|x| !x.is_finite()).unwrap_or(0);
+        return Err(FeatureError::NonFinite {
             path: name.to_string(),
             index: i as u64,
             value: samples[i],
-        }),
+        });
     }
+    Ok(())
 }
 
 /// Computes features for whole utterances with one set of prebuilt plans.
@@ -135,10 +142,19 @@ impl Extractor {
             Vec::new()
         };
         let mut energies = Vec::new();
+        let len = config.frame_length;
         for t in 0..n_frames {
             let start = origin + (t * shift) as isize;
-            fill_frame(self.proc.frame_mut(), samples, start);
-            let e = self.proc.log_mel(&mut self.mel);
+            // Frames inside the signal are read in place; only those reaching
+            // into the padding of centred framing are copied.
+            let e = if start >= 0 && start as usize + len <= samples.len() {
+                let start = start as usize;
+                self.proc
+                    .log_mel_of(&samples[start..start + len], &mut self.mel)
+            } else {
+                fill_frame(self.proc.frame_mut(), samples, start);
+                self.proc.log_mel(&mut self.mel)
+            };
             if top_db.is_some() {
                 kept.extend_from_slice(&self.mel);
                 energies.push(e);

@@ -60,6 +60,7 @@ mod error;
 mod extract;
 mod output;
 mod resample;
+mod simd;
 mod stream;
 
 pub use audio::{decode_wav, open_wav, read_wav, Audio, WavInfo, WavSource};
