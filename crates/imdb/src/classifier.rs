@@ -210,8 +210,9 @@ pub fn read_review_lines(path: &Path) -> Result<Vec<String>> {
         out.push(line.to_string());
     }
     if out.is_empty() {
-        return Err(ImdbError::EmptyReview {
-            at: Some(format!("{}: no reviews", name.display())),
+        return Err(ImdbError::BadData {
+            path: name,
+            message: "no reviews in the file (it is empty or blank): nothing to classify".into(),
         });
     }
     Ok(out)
@@ -257,6 +258,9 @@ mod tests {
             err.to_string().contains("expected a \"sori-imdb\" model"),
             "{err}"
         );
+        // Saving over another kind's model is refused; clear it first.
+        assert!(tiny().save(dir.path()).is_err());
+        std::fs::remove_file(dir.path().join("config.json")).unwrap();
         tiny().save(dir.path()).unwrap();
         std::fs::remove_file(dir.path().join("best.safetensors")).unwrap();
         std::fs::remove_file(dir.path().join("last.safetensors")).unwrap();

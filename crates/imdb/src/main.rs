@@ -143,8 +143,8 @@ enum Command {
 }
 
 fn main() {
-    if let Err(e) = run(Cli::parse()) {
-        eprintln!("error: {e:#}");
+    if let Err(e) = run(sori_train::parse_args()) {
+        eprintln!("error: {}", sori_train::error_line(e.as_ref()));
         std::process::exit(1);
     }
 }
@@ -185,10 +185,14 @@ fn run(cli: Cli) -> Result<()> {
             train: targs,
         } => {
             let config = arch.config()?;
+            sori_train::ModelDir::new(&out).refuse_other_kind(sori_imdb::classifier::KIND)?;
             let device = targs.setup()?;
             let tc = targs.apply(default_train_config(config.arch))?;
             let validation = targs.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT);
             let mut reviews = load_data(&data_path, Subset::Train)?;
+            if limit == Some(0) {
+                bail!("--limit must be at least 1");
+            }
             if let Some(n) = limit {
                 reviews.truncate(n);
             }

@@ -200,6 +200,9 @@ fn load_splits(c: &TrainCmd) -> Result<Splits> {
                 );
             };
             let all = read_tsv(f, c.reverse)?;
+            if all.is_empty() {
+                bail!("{}: no sentence pairs (empty file?)", f.display());
+            }
             let (tr, va, te) = split3(all)?;
             let (s, t) = if c.reverse {
                 ("tgt", "src")
@@ -210,11 +213,17 @@ fn load_splits(c: &TrainCmd) -> Result<Splits> {
             Ok((limit(tr, c.limit), va, te, s, t))
         }
         None => {
-            let all = match (&c.src_file, &c.tgt_file, &c.tsv) {
-                (Some(s), Some(t), None) => read_parallel(s, t)?,
-                (None, None, Some(f)) => read_tsv(f, c.reverse)?,
+            let (all, files) = match (&c.src_file, &c.tgt_file, &c.tsv) {
+                (Some(s), Some(t), None) => (
+                    read_parallel(s, t)?,
+                    format!("{} and {}", s.display(), t.display()),
+                ),
+                (None, None, Some(f)) => (read_tsv(f, c.reverse)?, f.display().to_string()),
                 _ => bail!("give --data multi30k|tatoeba, or --src-file and --tgt-file, or --tsv"),
             };
+            if all.is_empty() {
+                bail!("{files}: no sentence pairs (empty files?)");
+            }
             let (tr, va, te) = split3(all)?;
             Ok((limit(tr, c.limit), va, te, "src".into(), "tgt".into()))
         }
@@ -242,7 +251,8 @@ fn guess_langs(f: &Path, s: &str, t: &str) -> (String, String) {
 fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
     let mut text = lines.join("\n");
     text.push('\n');
-    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    // Atomically: a failure never leaves a half-written file.
+    sori_train::atomic_write(path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run_train(c: TrainCmd) -> Result<()> {
@@ -312,7 +322,7 @@ fn run_train(c: TrainCmd) -> Result<()> {
             c.beam,
             t0.elapsed().as_secs_f64()
         );
-        std::fs::write(c.out.join("test_scores.txt"), &text)?;
+        sori_train::atomic_write(&c.out.join("test_scores.txt"), text.as_bytes())?;
         println!("{text}");
     }
     Ok(())
@@ -333,7 +343,7 @@ fn main() {
 }
 
 fn run() -> Result<()> {
-    let cli = Cli::parse();
+    let cli: Cli = sori_train::parse_args();
     match cli.command {
         Command::Train(c) => run_train(*c),
         Command::Translate {

@@ -65,7 +65,7 @@ impl ModelConfig {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         for (name, v) in [
             ("source vocabulary", self.src_vocab),
             ("target vocabulary", self.tgt_vocab),

@@ -241,6 +241,21 @@ pub fn train(
     out: Option<&Path>,
     device: Device,
 ) -> Result<(Translator, FitReport)> {
+    // Settings first, so that a bad flag fails at once, before any work
+    // and before anything is printed.
+    let mut sized = opts.model.clone();
+    sized.src_vocab = sized.src_vocab.max(5);
+    sized.tgt_vocab = sized.tgt_vocab.max(5);
+    sized.validate()?;
+    if !(0.0..1.0).contains(&opts.label_smoothing) {
+        return Err(Seq2SeqError::Config(format!(
+            "label smoothing must be in [0, 1), got {}",
+            opts.label_smoothing
+        )));
+    }
+    if let Some(p) = out {
+        ModelDir::new(p).refuse_other_kind(crate::translator::KIND)?;
+    }
     let dropped = drop_empty(&mut train);
     if train.is_empty() {
         return Err(Seq2SeqError::NoData(

@@ -209,3 +209,20 @@ pub fn usage_error_line(e: &clap::Error) -> String {
         format!("error: {line}")
     }
 }
+
+/// An error and its causes as one line for `error: ...`: each cause is
+/// appended after `: ` unless the message already contains it (library
+/// errors often print their source themselves), line breaks become spaces.
+pub fn error_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -168,20 +168,8 @@ impl ModelDir {
     /// refused (training must not overwrite, say, an IMDB classifier with a
     /// speech model because of a mistyped `--out`).
     pub fn write_config<T: Serialize>(&self, kind: &str, config: &T) -> Result<(), TrainError> {
+        self.refuse_other_kind(kind)?;
         let path = self.config_path();
-        if let Ok(text) = fs::read_to_string(&path) {
-            if let Ok(old) = serde_json::from_str::<ModelConfig>(&text) {
-                if old.kind != kind {
-                    return Err(TrainError::model(
-                        &path,
-                        format!(
-                            "the directory holds a {:?} model; refusing to overwrite it with a {kind:?} model (choose another output directory)",
-                            old.kind
-                        ),
-                    ));
-                }
-            }
-        }
         let value = serde_json::to_value(config).map_err(|source| TrainError::Json {
             path: path.clone(),
             source,
@@ -194,6 +182,28 @@ impl ModelDir {
         };
         let text = serde_json::to_string_pretty(&envelope).expect("JSON value serialises");
         atomic_write(&path, format!("{text}\n").as_bytes())
+    }
+
+    /// An error when the directory already holds a model of another kind
+    /// than `kind` (its `config.json` says so); fine when it holds none or
+    /// one of `kind`. Training calls it (through [`ModelDir::write_config`],
+    /// or before any work) so that a mistyped `--out` never overwrites
+    /// another application's model.
+    pub fn refuse_other_kind(&self, kind: &str) -> Result<(), TrainError> {
+        let path = self.config_path();
+        let Ok(text) = fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        match serde_json::from_str::<ModelConfig>(&text) {
+            Ok(old) if old.kind != kind => Err(TrainError::model(
+                &path,
+                format!(
+                    "the directory holds a {:?} model; refusing to overwrite it with a {kind:?} model (choose another output directory)",
+                    old.kind
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Reads `config.json`, checks that it is a model of `kind` in this

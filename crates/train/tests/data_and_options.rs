@@ -304,3 +304,27 @@ fn usage_errors_are_one_line() {
         assert!(!line.contains('\n'), "{line}");
     }
 }
+
+#[test]
+fn error_line_joins_causes_once() {
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a.txt: {}", self.0)
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone\nreally");
+    // The cause is already in the message: not repeated; the line break goes.
+    assert_eq!(sori_train::error_line(&Outer(io)), "a.txt: gone really");
+    let e = anyhow::Error::new(std::io::Error::other("disk full")).context("model/config.json");
+    assert_eq!(
+        sori_train::error_line(e.as_ref()),
+        "model/config.json: disk full"
+    );
+}

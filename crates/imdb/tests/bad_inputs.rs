@@ -1,0 +1,335 @@
+//! The bad-input matrix of the `imdb` binary (issue 10): every row runs
+//! `imdb` as a subprocess and checks the exit status (0 handled, 1 bad
+//! input, 2 usage error), that stderr is one `error: ...` line naming the
+//! file and the problem, and that no output was left half-written.
+#[path = "../../train/tests/support/bad_input_matrix.rs"]
+mod matrix;
+
+use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn p(path: &Path) -> String {
+    path.to_str().unwrap().to_string()
+}
+
+/// 100 labelled reviews, label<TAB>text.
+fn write_tsv(path: &Path) {
+    let pos = ["great", "wonderful", "superb", "lovely"];
+    let neg = ["awful", "boring", "terrible", "dull"];
+    let mut text = String::new();
+    for i in 0..100usize {
+        let words = if i % 2 == 1 { &pos } else { &neg };
+        let review: Vec<&str> = (0..6).map(|k| words[(i * 7 + k * 3) % 4]).collect();
+        text.push_str(&format!("{}\tthe movie was {}\n", i % 2, review.join(" ")));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn imdb_bad_input_matrix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = |name: &str| -> PathBuf { tmp.path().join(name) };
+    let data = d("reviews.tsv");
+    write_tsv(&data);
+    let model = d("model");
+    let o = Command::new(env!("CARGO_BIN_EXE_imdb"))
+        .args(["train", "--data", &p(&data), "--out", &p(&model)])
+        .args(["--model", "lstm", "--num-words", "30", "--maxlen", "12"])
+        .args(["--embedding-dim", "4", "--hidden", "4", "--epochs", "1"])
+        .args(["--quiet", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let m = p(&model);
+
+    let a_dir = d("a-directory");
+    std::fs::create_dir(&a_dir).unwrap();
+    let missing = d("missing.tsv");
+    let empty = d("empty.txt");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let broken = d("broken.tsv");
+    std::fs::write(&broken, "1\tfine film\nno label on this line\n").unwrap();
+    let bad_label = d("bad-label.tsv");
+    std::fs::write(&bad_label, "1\tfine film\nmaybe\tso-so film\n").unwrap();
+    let bad_csv = d("bad.csv");
+    std::fs::write(&bad_csv, "title,score\nx,1\n").unwrap();
+    let strange = d("strange.txt");
+    std::fs::write(
+        &strange,
+        "영화가 정말 좋았어요 🎬\u{200b}\n\u{1}\u{7f} ÿ\n".as_bytes(),
+    )
+    .unwrap();
+    let not_utf8 = d("latin1.txt");
+    std::fs::write(&not_utf8, b"caf\xe9 tr\xe8s bien\n").unwrap();
+    let unreadable = d("unreadable.txt");
+    std::fs::write(&unreadable, "a fine film\n").unwrap();
+    make_unreadable(&unreadable);
+    // Model directories that are broken or of another kind or version.
+    let asr_model = d("asr-model");
+    fake_model_dir(&asr_model, "sori-asr-ctc", 1);
+    let future = d("future-model");
+    std::fs::create_dir(&future).unwrap();
+    for f in ["vocab.json", "best.safetensors"] {
+        std::fs::copy(model.join(f), future.join(f)).unwrap();
+    }
+    let cfg = std::fs::read_to_string(model.join("config.json")).unwrap();
+    std::fs::write(
+        future.join("config.json"),
+        cfg.replace("\"format_version\": 1", "\"format_version\": 7"),
+    )
+    .unwrap();
+    let bad_vocab = d("bad-vocab");
+    std::fs::create_dir(&bad_vocab).unwrap();
+    std::fs::copy(model.join("config.json"), bad_vocab.join("config.json")).unwrap();
+    std::fs::copy(
+        model.join("best.safetensors"),
+        bad_vocab.join("best.safetensors"),
+    )
+    .unwrap();
+    std::fs::write(
+        bad_vocab.join("vocab.json"),
+        "{\"num_words\": 30, \"words\": [1, 2",
+    )
+    .unwrap();
+    let no_vocab = d("no-vocab");
+    std::fs::create_dir(&no_vocab).unwrap();
+    std::fs::copy(model.join("config.json"), no_vocab.join("config.json")).unwrap();
+    std::fs::copy(
+        model.join("best.safetensors"),
+        no_vocab.join("best.safetensors"),
+    )
+    .unwrap();
+    let torn = d("torn-weights");
+    std::fs::create_dir(&torn).unwrap();
+    for f in ["config.json", "vocab.json"] {
+        std::fs::copy(model.join(f), torn.join(f)).unwrap();
+    }
+    let w = std::fs::read(model.join("best.safetensors")).unwrap();
+    std::fs::write(torn.join("best.safetensors"), &w[..w.len() / 2]).unwrap();
+
+    let train = |data: &Path, out: &str, extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vec![
+            "train".into(),
+            "--data".into(),
+            p(data),
+            "--out".into(),
+            p(&d(out)),
+            "--quiet".into(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let out_cfg = |out: &str| d(out).join("config.json");
+    let mut rows = vec![
+        // Missing files.
+        Row::new(
+            "classify: missing --file",
+            ["classify", "--model", &m, "--file", &p(&missing)],
+            1,
+        )
+        .names(&missing)
+        .mentions("No such file"),
+        Row::new(
+            "train: missing --data",
+            train(&missing, "o-missing", &[]),
+            1,
+        )
+        .names(&missing)
+        .mentions("No such file")
+        .output(&out_cfg("o-missing")),
+        Row::new(
+            "classify: missing model directory",
+            ["classify", "--model", &p(&d("nowhere")), "good"],
+            1,
+        )
+        .mentions("nowhere")
+        .mentions("no such model directory"),
+        // A directory instead of a file.
+        Row::new(
+            "classify: directory as --file",
+            ["classify", "--model", &m, "--file", &p(&a_dir)],
+            1,
+        )
+        .names(&a_dir)
+        .mentions("directory"),
+        Row::new(
+            "eval: a directory that is not aclImdb",
+            ["eval", "--model", &m, "--data", &p(&a_dir)],
+            1,
+        )
+        .names(&a_dir),
+        // Empty files.
+        Row::new(
+            "classify: empty --file",
+            ["classify", "--model", &m, "--file", &p(&empty)],
+            1,
+        )
+        .names(&empty)
+        .mentions("no reviews"),
+        Row::new("train: empty --data", train(&empty, "o-empty", &[]), 1)
+            .names(&empty)
+            .output(&out_cfg("o-empty")),
+        // Broken lines.
+        Row::new(
+            "train: line without a tab",
+            train(&broken, "o-broken", &[]),
+            1,
+        )
+        .mentions("broken.tsv: line 2")
+        .mentions("tab")
+        .output(&out_cfg("o-broken")),
+        Row::new(
+            "eval: label that is not 0/1",
+            ["eval", "--model", &m, "--data", &p(&bad_label)],
+            1,
+        )
+        .mentions("bad-label.tsv: line 2"),
+        Row::new(
+            "eval: CSV without text/label columns",
+            ["eval", "--model", &m, "--data", &p(&bad_csv)],
+            1,
+        )
+        .names(&bad_csv)
+        .mentions("'text'"),
+        // Unknown characters and bytes are handled (unknown words map to OOV).
+        Row::new(
+            "classify: Hangul, emoji, control characters",
+            ["classify", "--model", &m, "--file", &p(&strange)],
+            0,
+        ),
+        Row::new(
+            "classify: Latin-1 bytes",
+            ["classify", "--model", &m, "--file", &p(&not_utf8)],
+            0,
+        ),
+        // Model directories.
+        Row::new(
+            "classify: model of another kind",
+            ["classify", "--model", &p(&asr_model), "good"],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("sori-asr-ctc"),
+        Row::new(
+            "classify: config.json of format version 7",
+            ["classify", "--model", &p(&future), "good"],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("format version 7"),
+        Row::new(
+            "classify: corrupt vocab.json",
+            ["classify", "--model", &p(&bad_vocab), "good"],
+            1,
+        )
+        .mentions("vocab.json"),
+        Row::new(
+            "classify: no vocab.json",
+            ["classify", "--model", &p(&no_vocab), "good"],
+            1,
+        )
+        .mentions("vocab.json"),
+        Row::new(
+            "classify: torn weights",
+            ["classify", "--model", &p(&torn), "good"],
+            1,
+        )
+        .mentions("best.safetensors"),
+        Row::new(
+            "train: --out holds a model of another kind",
+            train(&data, "asr-model", &["--epochs", "1"]),
+            1,
+        )
+        .mentions("config.json")
+        .mentions("sori-asr-ctc"),
+        // Out-of-range and conflicting flags.
+        Row::new(
+            "train: --epochs 0",
+            train(&data, "o-flags", &["--epochs", "0"]),
+            1,
+        )
+        .mentions("--epochs")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --batch-size 0",
+            train(&data, "o-flags", &["--batch-size", "0"]),
+            1,
+        )
+        .mentions("--batch-size")
+        .output(&out_cfg("o-flags")),
+        Row::new("train: --lr 0", train(&data, "o-flags", &["--lr", "0"]), 1)
+            .mentions("learning rate")
+            .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --num-words 2",
+            train(&data, "o-flags", &["--num-words", "2"]),
+            1,
+        )
+        .mentions("--num-words")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --dropout 1",
+            train(&data, "o-flags", &["--dropout", "1"]),
+            1,
+        )
+        .mentions("--dropout")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --limit 0",
+            train(&data, "o-flags", &["--limit", "0"]),
+            1,
+        )
+        .mentions("--limit")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --clip-grad-norm -1",
+            train(&data, "o-flags", &["--clip-grad-norm=-1"]),
+            1,
+        )
+        .mentions("--clip-grad-norm")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: unknown --model",
+            train(&data, "o-flags", &["--model", "transformer"]),
+            2,
+        )
+        .mentions("transformer")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "classify: TEXT and --file",
+            ["classify", "--model", &m, "--file", &p(&strange), "good"],
+            1,
+        )
+        .mentions("--file"),
+        Row::new(
+            "eval: Rotten Tomatoes from a TSV",
+            ["eval", "--model", &m, "--data", &p(&data), "--subset", "rt"],
+            1,
+        )
+        .names(&data)
+        .mentions("Rotten Tomatoes"),
+        Row::new(
+            "classify: --threads -3",
+            ["classify", "--model", &m, "--threads", "-3", "good"],
+            2,
+        )
+        .mentions("-3"),
+    ];
+    if running_as_root() {
+        eprintln!("note: running as root, where chmod 000 files stay readable; unreadable-file row skipped");
+    } else {
+        rows.push(
+            Row::new(
+                "classify: unreadable --file",
+                ["classify", "--model", &m, "--file", &p(&unreadable)],
+                1,
+            )
+            .names(&unreadable)
+            .mentions("Permission denied"),
+        );
+    }
+    run_matrix(env!("CARGO_BIN_EXE_imdb"), rows);
+    let cfg = std::fs::read_to_string(asr_model.join("config.json")).unwrap();
+    assert!(cfg.contains("sori-asr-ctc"), "{cfg}");
+}
