@@ -45,6 +45,9 @@ pub enum AsrError {
     /// An error from the CTC crate.
     #[error("ctc: {0}")]
     Ctc(#[from] sori_ctc::CtcError),
+    /// An error from the language-model crate (ARPA files, training text).
+    #[error(transparent)]
+    Lm(#[from] sori_lm::LmError),
     /// An error from libtorch.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

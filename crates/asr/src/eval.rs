@@ -1,9 +1,10 @@
 //! Scoring a model on a manifest: corpus CER and WER, the utterances with
 //! the most errors (with their character alignment), and files that could
-//! not be transcribed (reported, not fatal).
+//! not be transcribed (reported, not fatal). Several decoders (greedy, beam
+//! with LM weights) can be scored on one run of the network.
 use crate::manifest::Utterance;
 use crate::metrics::{char_errors, word_errors, ErrorCounts};
-use crate::recognize::Recognizer;
+use crate::recognize::{Decoder, Greedy, Recognizer};
 use crate::vocab::normalize;
 use std::path::PathBuf;
 
@@ -60,33 +61,57 @@ impl EvalReport {
 pub fn evaluate(
     rec: &mut Recognizer,
     utts: &[Utterance],
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> EvalReport {
-    let mut r = EvalReport::default();
-    let start = std::time::Instant::now();
+    let decoder = std::mem::replace(&mut rec.decoder, Box::new(Greedy));
+    let mut reports = evaluate_with(rec, utts, &[decoder.as_ref()], progress);
+    rec.decoder = decoder;
+    reports.remove(0)
+}
+
+/// Scores each decoder on every utterance, running the network once per
+/// utterance. A report's `decode_seconds` is the shared work (loading,
+/// features, network) plus that decoder's own time.
+pub fn evaluate_with(
+    rec: &mut Recognizer,
+    utts: &[Utterance],
+    decoders: &[&dyn Decoder],
+    mut progress: impl FnMut(usize, usize),
+) -> Vec<EvalReport> {
+    let mut reports = vec![EvalReport::default(); decoders.len()];
     for (i, u) in utts.iter().enumerate() {
-        match rec.transcribe_file(&u.audio) {
-            Ok(t) => {
+        match rec.transcribe_file_with(&u.audio, decoders) {
+            Ok(m) => {
                 let reference = normalize(&u.text);
-                let c = char_errors(&reference, &t.text);
-                let w = word_errors(&reference, &t.text);
-                r.chars.add(c);
-                r.words.add(w);
-                r.exact += usize::from(c.edits == 0);
-                r.audio_seconds += t.duration;
-                r.scored.push(Scored {
-                    audio: u.audio.clone(),
-                    speaker: u.speaker.clone(),
-                    reference,
-                    hypothesis: t.text,
-                    chars: c,
-                    words: w,
-                });
+                for ((r, t), secs) in reports
+                    .iter_mut()
+                    .zip(m.transcripts)
+                    .zip(&m.decoder_seconds)
+                {
+                    let c = char_errors(&reference, &t.text);
+                    let w = word_errors(&reference, &t.text);
+                    r.chars.add(c);
+                    r.words.add(w);
+                    r.exact += usize::from(c.edits == 0);
+                    r.audio_seconds += t.duration;
+                    r.decode_seconds += m.shared_seconds + secs;
+                    r.scored.push(Scored {
+                        audio: u.audio.clone(),
+                        speaker: u.speaker.clone(),
+                        reference: reference.clone(),
+                        hypothesis: t.text,
+                        chars: c,
+                        words: w,
+                    });
+                }
             }
-            Err(e) => r.failed.push((u.audio.clone(), e.to_string())),
+            Err(e) => {
+                for r in &mut reports {
+                    r.failed.push((u.audio.clone(), e.to_string()));
+                }
+            }
         }
         progress(i + 1, utts.len());
     }
-    r.decode_seconds = start.elapsed().as_secs_f64();
-    r
+    reports
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod eval;
 pub mod frontend;
 pub mod fsdd;
+pub mod lm;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

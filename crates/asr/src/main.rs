@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 
 mod corpus_cmd;
 mod features_cmd;
+mod lm_cmd;
 mod train_cmd;
 mod transcribe_cmd;
 
@@ -28,6 +29,8 @@ enum Command {
     Transcribe(transcribe_cmd::TranscribeArgs),
     /// Score a model on a manifest: CER, WER and the worst utterances.
     Eval(transcribe_cmd::EvalArgs),
+    /// Train a character n-gram language model (ARPA) for the beam search.
+    Lm(lm_cmd::LmArgs),
     /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
     Features(features_cmd::FeaturesArgs),
 }
@@ -40,6 +43,7 @@ fn main() {
         Command::Train(a) => train_cmd::run(*a),
         Command::Transcribe(a) => transcribe_cmd::transcribe(a).map(exit_on_failure),
         Command::Eval(a) => transcribe_cmd::eval(a).map(exit_on_failure),
+        Command::Lm(a) => lm_cmd::run(a),
         Command::Features(a) => features_cmd::run(a),
     };
     if let Err(e) = result {

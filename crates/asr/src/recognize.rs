@@ -2,11 +2,20 @@
 //! into chunks (at the quietest 10 ms inside the last seconds of each
 //! window, so words are rarely split) and decoded one chunk at a time, so
 //! the network's memory does not grow with the recording.
+//!
+//! Decoding is greedy ([`Greedy`]) or a prefix beam search with an optional
+//! character LM ([`BeamDecoder`]); several decoders can share one run of
+//! the network ([`Recognizer::transcribe_file_with`]), which is how `asr
+//! eval` compares them.
 use crate::error::{AsrError, Result};
+use crate::lm::CharLm;
 use crate::model::AsrModel;
 use serde::Serialize;
+use sori_ctc::{beam_search, force_align, BeamOptions, LanguageModel};
 use sori_features::Extractor;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 use tch::Device;
 
 /// A recognised word and where it is in the audio.
@@ -82,6 +91,105 @@ impl Decoder for Greedy {
     }
 }
 
+/// Prefix beam search (Hannun et al. 2014) with an optional character LM:
+/// ranking score `ln p_ctc + alpha ln p_lm + beta * characters`. A label's
+/// step is the first frame of its span in the Viterbi alignment of the best
+/// hypothesis, so word times mean what they mean for [`Greedy`].
+#[derive(Debug, Clone)]
+pub struct BeamDecoder {
+    pub beam_width: usize,
+    pub lm: Option<Arc<CharLm>>,
+    /// LM weight (alpha).
+    pub alpha: f64,
+    /// Bonus per emitted character (beta).
+    pub beta: f64,
+}
+
+impl BeamDecoder {
+    /// A beam search without LM.
+    pub fn new(beam_width: usize) -> Self {
+        BeamDecoder {
+            beam_width,
+            lm: None,
+            alpha: 0.0,
+            beta: 0.0,
+        }
+    }
+
+    /// Adds an LM with weight `alpha` and per-character bonus `beta`.
+    pub fn with_lm(mut self, lm: Arc<CharLm>, alpha: f64, beta: f64) -> Self {
+        self.lm = Some(lm);
+        self.alpha = alpha;
+        self.beta = beta;
+        self
+    }
+
+    /// The best label sequence of one chunk (no times).
+    pub fn best_labels(&self, lp: &[f32], classes: usize, blank: usize) -> Result<Vec<usize>> {
+        let opts = BeamOptions {
+            beam_width: self.beam_width,
+            blank,
+            lm_weight: self.alpha,
+            insertion_bonus: self.beta,
+            nbest: 1,
+        };
+        let lm = self.lm.as_deref().map(|l| l as &dyn LanguageModel);
+        let hyps = beam_search(lp, classes, &opts, lm)?;
+        Ok(hyps
+            .into_iter()
+            .next()
+            .map(|h| h.labels)
+            .unwrap_or_default())
+    }
+}
+
+impl Decoder for BeamDecoder {
+    fn decode(
+        &self,
+        lp: &[f32],
+        steps: usize,
+        classes: usize,
+        blank: usize,
+    ) -> Result<Vec<Emission>> {
+        let lp = &lp[..steps * classes];
+        let labels = self.best_labels(lp, classes, blank)?;
+        if labels.is_empty() {
+            return Ok(Vec::new());
+        }
+        let a = force_align(lp, classes, &labels, blank)?;
+        Ok(a.spans
+            .iter()
+            .map(|s| Emission {
+                label: s.label,
+                step: s.start,
+            })
+            .collect())
+    }
+}
+
+/// The beam decoders of an alpha × beta grid (one decoder without LM when
+/// `lm` is `None`), each with a label for reports.
+pub fn beam_grid(
+    beam_width: usize,
+    lm: Option<Arc<CharLm>>,
+    alphas: &[f64],
+    betas: &[f64],
+) -> Vec<(String, BeamDecoder)> {
+    let Some(lm) = lm else {
+        return vec![(format!("beam {beam_width}"), BeamDecoder::new(beam_width))];
+    };
+    let mut out = Vec::new();
+    for &a in alphas {
+        for &b in betas {
+            out.push((
+                format!("beam {beam_width} + LM (alpha {a}, beta {b})"),
+                BeamDecoder::new(beam_width).with_lm(lm.clone(), a, b),
+            ));
+        }
+    }
+    out
+}
+
 /// Groups emitted characters into words with times (`step_s` seconds per
 /// model step, `offset` seconds added).
 pub fn words_from_emissions(chars: &[(char, usize)], step_s: f64, offset: f64) -> Vec<Word> {
@@ -111,6 +219,17 @@ pub fn words_from_emissions(chars: &[(char, usize)], step_s: f64, offset: f64) -
     }
     words.extend(cur);
     words
+}
+
+/// One file decoded by several decoders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiTranscript {
+    /// One transcript per decoder, in the decoders' order.
+    pub transcripts: Vec<Transcript>,
+    /// Seconds spent in work all decoders share (loading, features, network).
+    pub shared_seconds: f64,
+    /// Seconds spent in each decoder.
+    pub decoder_seconds: Vec<f64>,
 }
 
 /// A loaded model ready to transcribe.
@@ -146,28 +265,73 @@ impl Recognizer {
 
     /// Transcribes samples at the model's rate (`path` names them in errors).
     pub fn transcribe_samples(&mut self, samples: &[f32], path: &Path) -> Result<Transcript> {
+        let decoder = std::mem::replace(&mut self.decoder, Box::new(Greedy));
+        let out = self.transcribe_samples_with(samples, path, &[decoder.as_ref()]);
+        self.decoder = decoder;
+        Ok(out?.transcripts.remove(0))
+    }
+
+    /// Transcribes a WAV file with each of `decoders`, running the network
+    /// once.
+    pub fn transcribe_file_with(
+        &mut self,
+        path: &Path,
+        decoders: &[&dyn Decoder],
+    ) -> Result<MultiTranscript> {
+        let start = Instant::now();
+        let samples = self.model.config.frontend.load(path)?;
+        let mut out = self.transcribe_samples_with(&samples, path, decoders)?;
+        out.shared_seconds =
+            start.elapsed().as_secs_f64() - out.decoder_seconds.iter().sum::<f64>();
+        Ok(out)
+    }
+
+    /// [`Recognizer::transcribe_samples`] with several decoders.
+    pub fn transcribe_samples_with(
+        &mut self,
+        samples: &[f32],
+        path: &Path,
+        decoders: &[&dyn Decoder],
+    ) -> Result<MultiTranscript> {
+        let started = Instant::now();
         let rate = self.model.config.frontend.sample_rate as usize;
         let chunk = ((self.chunk_seconds * rate as f64) as usize).max(rate);
-        let mut words = Vec::new();
+        let mut words: Vec<Vec<Word>> = vec![Vec::new(); decoders.len()];
+        let mut decoder_seconds = vec![0.0; decoders.len()];
         let mut start = 0;
         while start < samples.len() {
             let end = cut_point(samples, start, chunk, rate);
             let piece = &samples[start..end];
             // A tail shorter than one frame carries no speech.
             if piece.len() >= self.model.config.frontend.feature_config().frame_length {
-                words.extend(self.decode_piece(piece, start as f64 / rate as f64, path)?);
+                let offset = start as f64 / rate as f64;
+                let (lp, steps) = self.log_probs(piece, path)?;
+                for (i, d) in decoders.iter().enumerate() {
+                    let t = Instant::now();
+                    words[i].extend(self.decode_piece(*d, &lp, steps, offset)?);
+                    decoder_seconds[i] += t.elapsed().as_secs_f64();
+                }
             }
             start = end;
         }
-        let text = words
-            .iter()
-            .map(|w| w.word.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        Ok(Transcript {
-            text,
-            words,
-            duration: samples.len() as f64 / rate as f64,
+        let duration = samples.len() as f64 / rate as f64;
+        let transcripts = words
+            .into_iter()
+            .map(|words| Transcript {
+                text: words
+                    .iter()
+                    .map(|w| w.word.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                words,
+                duration,
+            })
+            .collect();
+        let total = started.elapsed().as_secs_f64();
+        Ok(MultiTranscript {
+            transcripts,
+            shared_seconds: total - decoder_seconds.iter().sum::<f64>(),
+            decoder_seconds,
         })
     }
 
@@ -181,12 +345,15 @@ impl Recognizer {
         self.model.log_probs(&f.data, f.n_frames)
     }
 
-    fn decode_piece(&mut self, samples: &[f32], offset: f64, path: &Path) -> Result<Vec<Word>> {
-        let (lp, steps) = self.log_probs(samples, path)?;
+    fn decode_piece(
+        &self,
+        decoder: &dyn Decoder,
+        lp: &[f32],
+        steps: usize,
+        offset: f64,
+    ) -> Result<Vec<Word>> {
         let vocab = &self.model.config.vocab;
-        let em = self
-            .decoder
-            .decode(&lp, steps, vocab.classes(), vocab.blank())?;
+        let em = decoder.decode(lp, steps, vocab.classes(), vocab.blank())?;
         let chars: Vec<(char, usize)> = em
             .iter()
             .filter_map(|e| vocab.labels().get(e.label).map(|&c| (c, e.step)))

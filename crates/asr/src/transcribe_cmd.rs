@@ -1,12 +1,14 @@
 //! `asr transcribe` and `asr eval`: parsing and printing around
 //! `sori_asr::recognize` and `sori_asr::eval`.
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use sori_asr::eval::evaluate;
+use sori_asr::eval::{evaluate_with, EvalReport};
+use sori_asr::lm::load_for_model;
 use sori_asr::metrics::alignment_lines;
 use sori_asr::read_manifest;
-use sori_asr::recognize::{to_srt, to_vtt, Recognizer};
+use sori_asr::recognize::{beam_grid, to_srt, to_vtt, BeamDecoder, Decoder, Greedy, Recognizer};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
 pub enum Format {
@@ -28,6 +30,18 @@ pub struct DecodeArgs {
     /// Longest audio chunk run through the network at once, in seconds.
     #[arg(long, default_value_t = 20.0)]
     chunk_seconds: f64,
+    /// Prefix beam search of this width instead of greedy decoding.
+    #[arg(long)]
+    beam: Option<usize>,
+    /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
+    #[arg(long)]
+    lm: Option<PathBuf>,
+    /// LM weight; eval takes a comma-separated list to compare.
+    #[arg(long, value_delimiter = ',', default_value = "0.5")]
+    alpha: Vec<f64>,
+    /// Bonus per emitted character; eval takes a comma-separated list.
+    #[arg(long, value_delimiter = ',', default_value = "1.0")]
+    beta: Vec<f64>,
 }
 
 impl DecodeArgs {
@@ -36,6 +50,34 @@ impl DecodeArgs {
         let mut rec = Recognizer::load(&self.model)?;
         rec.chunk_seconds = self.chunk_seconds;
         Ok(rec)
+    }
+
+    /// The beam decoders asked for (none for greedy decoding); loads the LM
+    /// and notes the model's characters it does not know.
+    pub fn beam_decoders(&self, rec: &Recognizer) -> Result<Vec<(String, BeamDecoder)>> {
+        let width = match (self.beam, &self.lm) {
+            (Some(0), _) => bail!("--beam must be at least 1"),
+            (Some(w), _) => w,
+            (None, Some(_)) => 16,
+            (None, None) => return Ok(Vec::new()),
+        };
+        let lm = match &self.lm {
+            Some(path) => {
+                let lm = load_for_model(path, &rec.model.config.vocab)?;
+                if !lm.unmapped().is_empty() {
+                    let chars: Vec<String> =
+                        lm.unmapped().iter().map(|c| format!("{c:?}")).collect();
+                    eprintln!(
+                        "note: {} has no token for {} (scored as <unk>)",
+                        path.display(),
+                        chars.join(" ")
+                    );
+                }
+                Some(Arc::new(lm))
+            }
+            None => None,
+        };
+        Ok(beam_grid(width, lm, &self.alpha, &self.beta))
     }
 }
 
@@ -57,6 +99,13 @@ pub struct TranscribeArgs {
 
 pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
     let mut rec = a.decode.recognizer()?;
+    let mut beams = a.decode.beam_decoders(&rec)?;
+    if beams.len() > 1 {
+        bail!("transcribe takes one --alpha and one --beta value");
+    }
+    if let Some((_, d)) = beams.pop() {
+        rec.decoder = Box::new(d);
+    }
     let many = a.files.len() > 1;
     let mut ok = true;
     for path in &a.files {
@@ -127,20 +176,60 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
         utts.truncate(n);
     }
     let mut rec = a.decode.recognizer()?;
-    let r = evaluate(&mut rec, &utts, |_, _| {});
+    let beams = a.decode.beam_decoders(&rec)?;
+    let mut names = vec!["greedy".to_string()];
+    let mut decoders: Vec<&dyn Decoder> = vec![&Greedy];
+    for (name, d) in &beams {
+        names.push(name.clone());
+        decoders.push(d);
+    }
+    let reports = evaluate_with(&mut rec, &utts, &decoders, |_, _| {});
     if a.verbose {
-        for s in &r.scored {
+        for (i, s) in reports[0].scored.iter().enumerate() {
+            println!("{}\n  ref: {}", s.audio.display(), s.reference);
+            for (name, r) in names.iter().zip(&reports) {
+                println!("  hyp ({name}): {}", r.scored[i].hypothesis);
+            }
+        }
+    }
+    for (p, e) in &reports[0].failed {
+        eprintln!("error: {} ({})", e, p.display());
+    }
+    if reports.len() == 1 {
+        print_summary(&reports[0]);
+    } else {
+        for (name, r) in names.iter().zip(&reports) {
+            println!("{name}:");
+            print_summary(r);
+        }
+    }
+    // The worst utterances of the decoder with the fewest word errors.
+    let best = reports
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, r)| (r.words.edits, *i))
+        .map_or(0, |(i, _)| i);
+    let worst = reports[best].worst(a.worst);
+    if !worst.is_empty() {
+        if reports.len() > 1 {
+            println!("worst utterances ({}):", names[best]);
+        } else {
+            println!("worst utterances:");
+        }
+        for s in worst {
+            let (top, bottom) = alignment_lines(&s.reference, &s.hypothesis);
             println!(
-                "{}\n  ref: {}\n  hyp: {}",
+                "  {} [{}] {} char errors\n    ref: {top}\n    hyp: {bottom}",
                 s.audio.display(),
-                s.reference,
-                s.hypothesis
+                s.speaker.as_deref().unwrap_or("?"),
+                s.chars.edits
             );
         }
     }
-    for (p, e) in &r.failed {
-        eprintln!("error: {} ({})", e, p.display());
-    }
+    Ok(reports[0].failed.is_empty())
+}
+
+fn print_summary(r: &EvalReport) {
     println!(
         "{} utterances ({:.1} min of audio), {} failed: CER {:.2}% ({} / {} chars), WER {:.2}% ({} / {} words), exact {:.2}%",
         r.scored.len(),
@@ -160,18 +249,4 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
         r.audio_seconds,
         r.decode_seconds / r.audio_seconds.max(1e-9)
     );
-    let worst = r.worst(a.worst);
-    if !worst.is_empty() {
-        println!("worst utterances:");
-        for s in worst {
-            let (top, bottom) = alignment_lines(&s.reference, &s.hypothesis);
-            println!(
-                "  {} [{}] {} char errors\n    ref: {top}\n    hyp: {bottom}",
-                s.audio.display(),
-                s.speaker.as_deref().unwrap_or("?"),
-                s.chars.edits
-            );
-        }
-    }
-    Ok(r.failed.is_empty())
 }

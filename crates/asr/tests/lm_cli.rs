@@ -1,0 +1,244 @@
+//! `asr lm` and `--beam --lm` through the binary: a tiny LM is trained,
+//! read back, used by `transcribe` and compared with greedy by `eval`; bad
+//! LM input ends with one `error: ...` line naming the file.
+use sori_asr::frontend::FrontEnd;
+use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use sori_lm::NgramLm;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn asr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_asr"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn write_wav(path: &Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..12000 {
+        w.write_sample(((i as f32 * 0.05).sin() * 8000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// An untrained model over the characters of "cab" (and space).
+fn model_dir(dir: &Path) -> PathBuf {
+    let out = dir.join("model");
+    let md = sori_train::ModelDir::create(&out).unwrap();
+    let arch = Architecture {
+        hidden: 16,
+        layers: 1,
+        ..Architecture::default()
+    };
+    let model = AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["cab"]), &arch),
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    model.write_config(&md).unwrap();
+    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+    out
+}
+
+fn assert_one_line_error(o: &Output, needle: &str) {
+    assert!(!o.status.success());
+    let e = stderr(o);
+    assert!(e.starts_with("error: ") && e.contains(needle), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+}
+
+#[test]
+fn lm_then_beam_search_in_transcribe_and_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("corpus.txt");
+    std::fs::write(&text, "a cab\nA  CAB\nbac ab\n\nab ba\n").unwrap();
+    let wav = dir.path().join("x.wav");
+    write_wav(&wav);
+    let manifest = dir.path().join("m.jsonl");
+    std::fs::write(
+        &manifest,
+        "{\"audio\":\"x.wav\",\"text\":\"a cab\"}\n{\"audio\":\"x.wav\",\"text\":\"ab\"}\n",
+    )
+    .unwrap();
+    let lm = dir.path().join("lm.arpa");
+    let o = asr(&[
+        "lm",
+        "--text",
+        p(&text),
+        "--manifest",
+        p(&manifest),
+        "--order",
+        "3",
+        "--out",
+        p(&lm),
+        "--ppl-text",
+        p(&text),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("6 sentences") && out.contains("n-grams 1="),
+        "{out}"
+    );
+    assert!(out.contains("perplexity"), "{out}");
+    // The file is a valid order-3 ARPA model over characters and <sp>.
+    let model = NgramLm::read_arpa(&lm).unwrap();
+    assert_eq!(model.order(), 3);
+    for t in ["a", "b", "c", "<sp>", "</s>"] {
+        assert!(model.vocab().get(t).is_some(), "{t}");
+    }
+    assert!(model.vocab().get("A").is_none(), "text is lower-cased");
+
+    let m = model_dir(dir.path());
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--beam",
+        "4",
+        "--lm",
+        p(&lm),
+        "--alpha",
+        "0.5",
+        "--beta",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert!(v["text"].is_string());
+
+    let o = asr(&[
+        "eval",
+        "--manifest",
+        p(&manifest),
+        "--model",
+        p(&m),
+        "--beam",
+        "4",
+        "--lm",
+        p(&lm),
+        "--alpha",
+        "0.3,0.6",
+        "--beta",
+        "0.5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("greedy:\n2 utterances"), "{out}");
+    assert!(out.contains("beam 4 + LM (alpha 0.3, beta 0.5):"), "{out}");
+    assert!(out.contains("beam 4 + LM (alpha 0.6, beta 0.5):"), "{out}");
+    assert_eq!(out.matches("WER").count(), 3, "{out}");
+
+    // Several weights are for eval only.
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--lm",
+        p(&lm),
+        "--alpha",
+        "0.3,0.6",
+    ]);
+    assert_one_line_error(&o, "one --alpha and one --beta");
+}
+
+#[test]
+fn bad_lm_input_is_one_line_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model_dir(dir.path());
+    let wav = dir.path().join("x.wav");
+    write_wav(&wav);
+    let transcribe_with = |lm: &Path| {
+        asr(&[
+            "transcribe",
+            p(&wav),
+            "--model",
+            p(&m),
+            "--beam",
+            "2",
+            "--lm",
+            p(lm),
+        ])
+    };
+    let missing = dir.path().join("missing.arpa");
+    assert_one_line_error(&transcribe_with(&missing), "missing.arpa: ");
+
+    let corrupt = dir.path().join("corrupt.arpa");
+    std::fs::write(
+        &corrupt,
+        "\\data\\\nngram 1=2\n\n\\1-grams:\n-0.5 <s>\nbad </s>\n\\end\\\n",
+    )
+    .unwrap();
+    assert_one_line_error(
+        &transcribe_with(&corrupt),
+        "corrupt.arpa:6: log10 probability",
+    );
+
+    let words = dir.path().join("words.arpa");
+    std::fs::write(
+        &words,
+        "\\data\\\nngram 1=4\n\n\\1-grams:\n-99 <s>\n-0.3 abc\n-0.3 cab\n-0.3 </s>\n\\end\\\n",
+    )
+    .unwrap();
+    assert_one_line_error(
+        &transcribe_with(&words),
+        "words.arpa: none of the model's characters",
+    );
+
+    let o = asr(&["transcribe", p(&wav), "--model", p(&m), "--beam", "0"]);
+    assert_one_line_error(&o, "--beam must be at least 1");
+
+    let out = dir.path().join("lm.arpa");
+    let o = asr(&["lm", "--out", p(&out)]);
+    assert_one_line_error(&o, "--text FILE or --manifest");
+    let o = asr(&[
+        "lm",
+        "--text",
+        p(&dir.path().join("nope.txt")),
+        "--out",
+        p(&out),
+    ]);
+    assert_one_line_error(&o, "nope.txt: ");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let o = asr(&["lm", "--text", p(&empty), "--out", p(&out)]);
+    assert_one_line_error(&o, "no text to train the language model on");
+    let o = asr(&[
+        "lm",
+        "--text",
+        p(&corrupt),
+        "--order",
+        "0",
+        "--out",
+        p(&out),
+    ]);
+    assert_one_line_error(&o, "order 0 is out of range");
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(&latin1, b"ok line\ncaf\xe9\n").unwrap();
+    let o = asr(&["lm", "--text", p(&latin1), "--out", p(&out)]);
+    assert_one_line_error(&o, "latin1.txt:2: not valid UTF-8");
+}
