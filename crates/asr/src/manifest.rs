@@ -6,7 +6,7 @@
 //! misleading scores.
 use crate::error::{AsrError, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 /// One utterance: an audio file and its transcript.
@@ -91,9 +91,8 @@ pub fn write_manifest(path: &Path, utts: &[Utterance]) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| AsrError::io(dir, e))?;
     }
-    let mut f = std::fs::File::create(path).map_err(|e| AsrError::io(path, e))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| AsrError::io(path, e))
+    // Atomically: an interrupted `asr synth` never leaves half a manifest.
+    Ok(sori_train::atomic_write(path, text.as_bytes())?)
 }
 
 /// Duration of a WAV file in seconds, from its header.

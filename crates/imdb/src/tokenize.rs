@@ -125,7 +125,8 @@ impl Vocabulary {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_string(self).expect("vocabulary serialises");
-        std::fs::write(path, json).map_err(io_err(path))
+        // Atomically, like the rest of the model directory.
+        sori_train::atomic_write(path, json.as_bytes()).map_err(crate::classifier::train_err)
     }
 
     pub fn load(path: &Path) -> Result<Self> {
