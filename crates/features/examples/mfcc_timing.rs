@@ -61,6 +61,9 @@ fn main() {
             })
             .collect();
         times.sort_by(f64::total_cmp);
+        if times.is_empty() {
+            continue;
+        }
         println!(
             "{name:>18}: min {:.3} ms  median {:.3} ms  ({} runs)",
             times[0],

@@ -36,14 +36,7 @@ macro_rules! kernel {
 }
 
 fn detect_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    simd::has_avx2()
 }
 
 /// Hz to mel on the given scale.
@@ -188,6 +181,14 @@ impl MelBank {
         }
     }
 
+    /// The same filters with every weight multiplied by `factor`.
+    fn scaled(&self, factor: f64) -> MelBank {
+        MelBank {
+            weights: self.weights.iter().map(|w| w * factor).collect(),
+            ..self.clone()
+        }
+    }
+
     /// Number of filters.
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -296,6 +297,15 @@ impl Spectrum {
         }
     }
 
+    /// The exact power-of-two factor on the power spectrum (the packed
+    /// unpacking skips a multiply by a quarter per bin).
+    fn gain(&self) -> f64 {
+        match self {
+            Spectrum::Packed { .. } => 4.0,
+            Spectrum::Real { .. } => 1.0,
+        }
+    }
+
     /// The `n_fft` real input samples.
     #[inline(always)]
     fn input(&mut self) -> &mut [f64] {
@@ -315,7 +325,8 @@ impl Spectrum {
         }
     }
 
-    /// Transforms the input (which it leaves undefined) into `power[k] = |X[k]|^2`.
+    /// Transforms the input (which it leaves undefined) into the power
+    /// spectrum `power[k] = g |X[k]|^2`, where `g` is [`gain`](Self::gain).
     #[inline(always)]
     fn power(&mut self, power: &mut [f64], avx2: bool) {
         match self {
@@ -364,8 +375,13 @@ pub struct FrameProcessor {
     spectrum: Spectrum,
     power: Vec<f64>,
     frame: Vec<f32>,
+    /// The frame widened to f64.
+    wide: Vec<f64>,
     avx2: bool,
     mel: MelBank,
+    /// `mel` divided by the spectrum's gain (its square root for
+    /// magnitudes): exact, so the energies equal those of `mel` on `|X|^2`.
+    mel_for_spectrum: MelBank,
     /// DCT-II rows times the lifter, transposed into blocks of
     /// [`DCT_BLOCK`] coefficients: block `b` is `n_mels` rows of
     /// `DCT_BLOCK` values (zero past `n_ceps`).
@@ -408,14 +424,22 @@ impl FrameProcessor {
                     dct[k * config.n_mels + j] * lift;
             }
         }
+        let spectrum = Spectrum::new(config.n_fft);
+        let gain = if config.magnitude {
+            spectrum.gain().sqrt()
+        } else {
+            spectrum.gain()
+        };
         Ok(FrameProcessor {
             window: window(config.window, config.frame_length, config.window_periodic)
                 .into_iter()
                 .map(|w| w * config.input_scale as f64)
                 .collect(),
-            spectrum: Spectrum::new(config.n_fft),
+            spectrum,
             power: vec![0.0; config.n_fft / 2 + 1],
             frame: vec![0.0; config.frame_length],
+            wide: vec![0.0; config.frame_length],
+            mel_for_spectrum: mel.scaled(1.0 / gain),
             avx2: detect_avx2(),
             config: config.clone(),
             mel,
@@ -482,7 +506,7 @@ impl FrameProcessor {
         // every later quantity is linear in it.
         let scale = c.input_scale as f64;
         let avx2 = self.avx2;
-        let (sum, squares) = kernel!(avx2, sum_and_squares(x));
+        let (sum, squares) = kernel!(avx2, widen(x, &mut self.wide));
         // DC removal is folded into the next pass as an offset: with mean m,
         // y[i] = ((x[i]-m) - k (x[i-1]-m)) w[i] = (x[i] - k x[i-1] - (1-k) m) w[i],
         // and the energy of x - m is sum(x^2) - n m^2.
@@ -499,7 +523,7 @@ impl FrameProcessor {
         let offset = (1.0 - k) * mean;
         kernel!(
             avx2,
-            emphasise_window(x, &self.window, k, offset, &mut fin[..n])
+            emphasise_window(&self.wide, &self.window, k, offset, &mut fin[..n])
         );
         fin[n..].iter_mut().for_each(|x| *x = 0.0);
         if c.use_energy && !c.raw_energy {
@@ -509,7 +533,7 @@ impl FrameProcessor {
         if c.magnitude {
             self.power.iter_mut().for_each(|p| *p = p.sqrt());
         }
-        self.mel.apply_with(&self.power, log_mel, avx2);
+        self.mel_for_spectrum.apply_with(&self.power, log_mel, avx2);
         let (floor, scale) = match c.log {
             LogKind::Natural { floor } => (floor as f64, 1.0),
             LogKind::Decibel { amin, .. } => (amin as f64, 10.0 / std::f64::consts::LN_10),

@@ -77,21 +77,20 @@ pub(crate) fn delta_row<'a>(
 
 /// Checks that every sample is finite.
 pub fn check_finite(samples: &[f32], name: &str) -> Result<()> {
-    // A branch-free scan per block (it vectorises); the exact position is
-    // looked up only in a block that has a bad sample.
-    const BLOCK: usize = 1024;
-    for (b, block) in samples.chunks(BLOCK).enumerate() {
-        if block.iter().fold(true, |ok, x| ok & x.is_finite()) {
-            continue;
-        }
-        let i = b * BLOCK + block.iter().position(|x| !x.is_finite()).unwrap_or(0);
-        return Err(FeatureError::NonFinite {
+    check_finite_at(samples, 0, name)
+}
+
+/// [`check_finite`] of `samples`, which start at index `offset` of the signal
+/// named `name` (for the error).
+fn check_finite_at(samples: &[f32], offset: usize, name: &str) -> Result<()> {
+    match crate::simd::find_non_finite(samples) {
+        None => Ok(()),
+        Some(i) => Err(FeatureError::NonFinite {
             path: name.to_string(),
-            index: i as u64,
+            index: (offset + i) as u64,
             value: samples[i],
-        });
+        }),
     }
-    Ok(())
 }
 
 /// Computes features for whole utterances with one set of prebuilt plans.
@@ -118,13 +117,18 @@ impl Extractor {
     /// Features of `samples`, which must already be at `config.sample_rate`.
     /// Audio shorter than one frame gives an empty matrix.
     pub fn compute(&mut self, samples: &[f32]) -> Result<Features> {
-        check_finite(samples, "<samples>")?;
+        const NAME: &str = "<samples>";
         let config = self.proc.config().clone();
         let n_frames = config.num_frames(samples.len());
         let dim = config.dim();
         if n_frames == 0 {
+            check_finite(samples, NAME)?;
             return Ok(Features::empty(dim));
         }
+        // Samples are checked in blocks just ahead of the frames that read
+        // them, so a long signal streams through the cache once, not twice.
+        const CHECK_BLOCK: usize = 8192;
+        let mut checked = 0;
         let base = self.proc.base_dim();
         let n_mels = config.n_mels;
         let origin = frame_origin(&config);
@@ -145,6 +149,12 @@ impl Extractor {
         let len = config.frame_length;
         for t in 0..n_frames {
             let start = origin + (t * shift) as isize;
+            let end = ((start + len as isize).max(0) as usize).min(samples.len());
+            if end > checked {
+                let upto = (checked + CHECK_BLOCK).max(end).min(samples.len());
+                check_finite_at(&samples[checked..upto], checked, NAME)?;
+                checked = upto;
+            }
             // Frames inside the signal are read in place; only those reaching
             // into the padding of centred framing are copied.
             let e = if start >= 0 && start as usize + len <= samples.len() {
@@ -163,6 +173,7 @@ impl Extractor {
                     .finish_row(&self.mel, e, &mut data[t * dim..t * dim + base]);
             }
         }
+        check_finite_at(&samples[checked..], checked, NAME)?;
         if let Some(top_db) = top_db {
             let max = kept.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let floor = max - top_db as f64;
@@ -285,4 +296,48 @@ pub fn extract_files(paths: &[PathBuf], config: &FeatureConfig) -> Result<Vec<Re
         .par_iter()
         .map_init(|| template.clone(), |ex, p| ex.compute_file(p))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_reports_the_first_non_finite_sample_anywhere() {
+        let n = 40_000;
+        let clean: Vec<f32> = (0..n).map(|i| (i as f32 * 0.01).sin()).collect();
+        let mut wide_shift = FeatureConfig::kaldi(16000);
+        // Frames of 400 every 1000 samples leave gaps no frame reads.
+        wide_shift.frame_shift = 1000;
+        for config in [
+            FeatureConfig::kaldi(16000),
+            FeatureConfig::librosa(16000),
+            wide_shift,
+        ] {
+            let mut ex = Extractor::new(&config).unwrap();
+            assert!(ex.compute(&clean).is_ok());
+            // The last sample lies past the last snip-edges frame; 1500 lies
+            // in a gap of the wide shift.
+            for &at in &[0, 1500, 5000, 8191, 8192, 20_000, n - 1] {
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut x = clean.clone();
+                    x[at] = bad;
+                    if at + 7 < n {
+                        x[at + 7] = f32::NAN;
+                    }
+                    match ex.compute(&x) {
+                        Err(FeatureError::NonFinite { index, value, .. }) => {
+                            assert_eq!(index, at as u64);
+                            assert_eq!(value.to_bits(), bad.to_bits());
+                        }
+                        other => panic!("sample {at} = {bad}: {other:?}"),
+                    }
+                    assert!(matches!(
+                        check_finite(&x, "x"),
+                        Err(FeatureError::NonFinite { index, .. }) if index == at as u64
+                    ));
+                }
+            }
+        }
+    }
 }

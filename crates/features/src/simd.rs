@@ -40,20 +40,23 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
-/// `(sum x, sum x^2)` of `x` widened to f64.
-pub(crate) fn sum_and_squares(x: &[f32]) -> (f64, f64) {
+/// Writes `x` widened to f64 into `out` and returns `(sum x, sum x^2)`.
+pub(crate) fn widen(x: &[f32], out: &mut [f64]) -> (f64, f64) {
+    let out = &mut out[..x.len()];
     let mut s = [0.0f64; 4];
     let mut q = [0.0f64; 4];
-    let chunks = x.chunks_exact(4);
+    let (chunks, rest) = (x.chunks_exact(4), x.chunks_exact(4).remainder());
     let mut tail = (0.0, 0.0);
-    for &v in chunks.remainder() {
+    for (o, &v) in out[x.len() - rest.len()..].iter_mut().zip(rest) {
         let v = v as f64;
+        *o = v;
         tail.0 += v;
         tail.1 += v * v;
     }
-    for c in chunks {
+    for (c, o) in chunks.zip(out.chunks_exact_mut(4)) {
         for i in 0..4 {
             let v = c[i] as f64;
+            o[i] = v;
             s[i] += v;
             q[i] += v * v;
         }
@@ -64,18 +67,38 @@ pub(crate) fn sum_and_squares(x: &[f32]) -> (f64, f64) {
     )
 }
 
+/// Index of the first NaN or infinite value.
+pub(crate) fn first_non_finite(x: &[f32]) -> Option<usize> {
+    // A branch-free scan per block (an integer max vectorises): non-finite
+    // floats are exactly those whose magnitude bits reach the infinity
+    // pattern. The exact position is looked up only in a bad block.
+    const BLOCK: usize = 1024;
+    for (b, block) in x.chunks(BLOCK).enumerate() {
+        let max_bits = block
+            .iter()
+            .map(|v| v.to_bits() & 0x7fff_ffff)
+            .fold(0, u32::max);
+        if max_bits >= f32::INFINITY.to_bits() {
+            return block
+                .iter()
+                .position(|v| !v.is_finite())
+                .map(|i| b * BLOCK + i);
+        }
+    }
+    None
+}
+
 /// `out[i] = (x[i] - k x[i-1] - offset) w[i]` with `x[-1] = x[0]`
 /// (pre-emphasis, DC offset and the window in one pass); `out.len() == x.len()`.
-pub(crate) fn emphasise_window(x: &[f32], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
+pub(crate) fn emphasise_window(x: &[f64], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
     let n = out.len();
     let (x, w) = (&x[..n], &w[..n]);
     if n == 0 {
         return;
     }
-    let x0 = x[0] as f64;
-    out[0] = (x0 - k * x0 - offset) * w[0];
+    out[0] = (x[0] - k * x[0] - offset) * w[0];
     for i in 1..n {
-        out[i] = (x[i] as f64 - k * x[i - 1] as f64 - offset) * w[i];
+        out[i] = (x[i] - k * x[i - 1] - offset) * w[i];
     }
 }
 
@@ -114,13 +137,14 @@ impl Twiddles {
     }
 }
 
-/// Power spectrum of a real signal of length `2m` from the `m`-point complex
-/// FFT `z` of its samples packed as `x[2j] + i x[2j+1]`:
-/// `power[k] = |X[k]|^2`, `k = 0..=m`.
+/// Power spectrum, times four, of a real signal of length `2m` from the
+/// `m`-point complex FFT `z` of its samples packed as `x[2j] + i x[2j+1]`:
+/// `power[k] = 4 |X[k]|^2`, `k = 0..=m` (the factor is exact and the caller
+/// folds a quarter into its filter weights, saving a multiply per bin).
 ///
 /// With `E = (Z[k] + conj Z[m-k]) / 2` and `O = (Z[k] - conj Z[m-k]) / 2i`,
 /// `X[k] = E + W^k O` and `X[m-k] = conj(E - W^k O)`: one pass over the
-/// pairs `(k, m-k)`. The halves are dropped until the end (`0.25 *`, exact).
+/// pairs `(k, m-k)`, with `2E` and `2O` (the halves are the factor four).
 pub(crate) fn packed_power(z: &[[f64; 2]], tw: &Twiddles, power: &mut [f64]) {
     let m = z.len();
     edges(z, power);
@@ -142,16 +166,16 @@ pub(crate) fn log_floor(x: &mut [f64], floor: f64, scale: f64) {
 fn edges(z: &[[f64; 2]], power: &mut [f64]) {
     let m = z.len();
     let [r, i] = z[0];
-    power[0] = (r + i) * (r + i);
-    power[m] = (r - i) * (r - i);
+    power[0] = 4.0 * ((r + i) * (r + i));
+    power[m] = 4.0 * ((r - i) * (r - i));
     if m.is_multiple_of(2) {
         // X[m/2] = conj Z[m/2].
         let [r, i] = z[m / 2];
-        power[m / 2] = r * r + i * i;
+        power[m / 2] = 4.0 * (r * r + i * i);
     }
 }
 
-/// `(|X[k]|^2, |X[m-k]|^2)` from `a = Z[k]`, `b = Z[m-k]`, `W^k = c + i s`.
+/// `(4 |X[k]|^2, 4 |X[m-k]|^2)` from `a = Z[k]`, `b = Z[m-k]`, `W^k = c + i s`.
 #[inline(always)]
 fn pair_power(a: [f64; 2], b: [f64; 2], c: f64, s: f64) -> (f64, f64) {
     // 2E, 2O and 2 W^k O.
@@ -160,7 +184,29 @@ fn pair_power(a: [f64; 2], b: [f64; 2], c: f64, s: f64) -> (f64, f64) {
     let (pr, pi) = (c * or - s * oi, c * oi + s * or);
     let (xr, xi) = (er + pr, ei + pi);
     let (yr, yi) = (er - pr, ei - pi);
-    (0.25 * (xr * xr + xi * xi), 0.25 * (yr * yr + yi * yi))
+    (xr * xr + xi * xi, yr * yr + yi * yi)
+}
+
+/// Whether the AVX2 + FMA kernels can run here (the answer is cached by std).
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// [`first_non_finite`] with the fastest kernel this CPU runs.
+pub(crate) fn find_non_finite(x: &[f32]) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the features were just detected.
+        return unsafe { avx2::first_non_finite(x) };
+    }
+    first_non_finite(x)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -180,53 +226,62 @@ pub(crate) mod avx2 {
         _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
     }
 
-    /// See [`super::sum_and_squares`].
+    /// See [`super::widen`].
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn sum_and_squares(x: &[f32]) -> (f64, f64) {
+    pub(crate) fn widen(x: &[f32], out: &mut [f64]) -> (f64, f64) {
+        let n = x.len();
+        let out = &mut out[..n];
         let mut s = [_mm256_setzero_pd(); 2];
         let mut q = [_mm256_setzero_pd(); 2];
-        let chunks = x.chunks_exact(8);
-        let rest = chunks.remainder();
-        for c in chunks {
-            // SAFETY: `c` has 8 f32s; unaligned loads of 4 at offsets 0 and 4.
-            let (a, b) = unsafe {
-                (
-                    _mm256_cvtps_pd(_mm_loadu_ps(c.as_ptr())),
-                    _mm256_cvtps_pd(_mm_loadu_ps(c.as_ptr().add(4))),
-                )
-            };
-            s[0] = _mm256_add_pd(s[0], a);
-            s[1] = _mm256_add_pd(s[1], b);
-            q[0] = _mm256_fmadd_pd(a, a, q[0]);
-            q[1] = _mm256_fmadd_pd(b, b, q[1]);
+        let mut i = 0;
+        while i + 8 <= n {
+            // SAFETY: i + 8 <= n = x.len() = out.len().
+            unsafe {
+                let a = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
+                let b = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i + 4)));
+                _mm256_storeu_pd(out.as_mut_ptr().add(i), a);
+                _mm256_storeu_pd(out.as_mut_ptr().add(i + 4), b);
+                s[0] = _mm256_add_pd(s[0], a);
+                s[1] = _mm256_add_pd(s[1], b);
+                q[0] = _mm256_fmadd_pd(a, a, q[0]);
+                q[1] = _mm256_fmadd_pd(b, b, q[1]);
+            }
+            i += 8;
         }
-        let (ts, tq) = super::sum_and_squares(rest);
+        let (ts, tq) = super::widen(&x[i..], &mut out[i..]);
         (
             hsum(_mm256_add_pd(s[0], s[1])) + ts,
             hsum(_mm256_add_pd(q[0], q[1])) + tq,
         )
     }
 
+    /// See [`super::first_non_finite`] (the same code; with AVX2 the
+    /// unsigned max vectorises eight-wide).
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn first_non_finite(x: &[f32]) -> Option<usize> {
+        super::first_non_finite(x)
+    }
+
     /// See [`super::emphasise_window`].
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    pub(crate) fn emphasise_window(x: &[f32], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
+    pub(crate) fn emphasise_window(x: &[f64], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
         let n = out.len();
         let (x, w) = (&x[..n], &w[..n]);
         if n < 5 {
             return super::emphasise_window(x, w, k, offset, out);
         }
-        let x0 = x[0] as f64;
-        out[0] = (x0 - k * x0 - offset) * w[0];
+        out[0] = (x[0] - k * x[0] - offset) * w[0];
         let (kv, ov) = (_mm256_set1_pd(k), _mm256_set1_pd(offset));
         // Four outputs i..i+4 read x[i-1..i+4]; i runs from 1.
         let mut i = 1;
         while i + 4 <= n {
             // SAFETY: i + 4 <= n bounds every load and the store; i >= 1.
             unsafe {
-                let cur = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
-                let prev = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i - 1)));
+                let cur = _mm256_loadu_pd(x.as_ptr().add(i));
+                let prev = _mm256_loadu_pd(x.as_ptr().add(i - 1));
                 let y = _mm256_sub_pd(_mm256_fnmadd_pd(kv, prev, cur), ov);
                 let y = _mm256_mul_pd(y, _mm256_loadu_pd(w.as_ptr().add(i)));
                 _mm256_storeu_pd(out.as_mut_ptr().add(i), y);
@@ -234,7 +289,7 @@ pub(crate) mod avx2 {
             i += 4;
         }
         for j in i..n {
-            out[j] = (x[j] as f64 - k * x[j - 1] as f64 - offset) * w[j];
+            out[j] = (x[j] - k * x[j - 1] - offset) * w[j];
         }
     }
 
@@ -248,7 +303,6 @@ pub(crate) mod avx2 {
         assert!(m >= 2 && pairs <= (m - 1) / 2 && power.len() > m);
         assert_eq!(tw.blocks.len(), 2 * (pairs - pairs % 4));
         super::edges(z, power);
-        let quarter = _mm256_set1_pd(0.25);
         let zp = z.as_ptr().cast::<f64>();
         let pp = power.as_mut_ptr();
         let mut k = 1;
@@ -277,8 +331,8 @@ pub(crate) mod avx2 {
                 let pi = _mm256_fmadd_pd(c, oi, _mm256_mul_pd(s, or));
                 let (xr, xi) = (_mm256_add_pd(er, pr), _mm256_add_pd(ei, pi));
                 let (yr, yi) = (_mm256_sub_pd(er, pr), _mm256_sub_pd(ei, pi));
-                let px = _mm256_mul_pd(_mm256_fmadd_pd(xr, xr, _mm256_mul_pd(xi, xi)), quarter);
-                let py = _mm256_mul_pd(_mm256_fmadd_pd(yr, yr, _mm256_mul_pd(yi, yi)), quarter);
+                let px = _mm256_fmadd_pd(xr, xr, _mm256_mul_pd(xi, xi));
+                let py = _mm256_fmadd_pd(yr, yr, _mm256_mul_pd(yi, yi));
                 // Back to ascending bins: k..k+4, and m-k-3..m-k+1.
                 _mm256_storeu_pd(pp.add(k), _mm256_permute4x64_pd::<0b11_01_10_00>(px));
                 _mm256_storeu_pd(
@@ -304,22 +358,23 @@ pub(crate) mod avx2 {
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     pub(crate) fn log_floor(x: &mut [f64], floor: f64, scale: f64) {
-        let chunks = x.chunks_exact_mut(4);
-        let mut tail = [1.0f64; 4];
-        let rest = chunks.into_remainder();
-        let n_rest = rest.len();
-        tail[..n_rest].copy_from_slice(rest);
         let (floor_v, scale_v) = (_mm256_set1_pd(floor), _mm256_set1_pd(scale));
         let run = |v: __m256d| _mm256_mul_pd(ln(_mm256_max_pd(v, floor_v)), scale_v);
-        for c in x.chunks_exact_mut(4) {
+        let mut chunks = x.chunks_exact_mut(4);
+        for c in &mut chunks {
             // SAFETY: `c` has four f64s.
             unsafe { _mm256_storeu_pd(c.as_mut_ptr(), run(_mm256_loadu_pd(c.as_ptr()))) };
         }
-        if n_rest > 0 {
-            // SAFETY: `tail` has four f64s.
-            unsafe { _mm256_storeu_pd(tail.as_mut_ptr(), run(_mm256_loadu_pd(tail.as_ptr()))) };
-            let len = x.len();
-            x[len - n_rest..].copy_from_slice(&tail[..n_rest]);
+        let rest = chunks.into_remainder();
+        if !rest.is_empty() {
+            // Masked lanes load as 0, which the floor lifts to a valid input.
+            let lanes: [i64; 4] = std::array::from_fn(|i| if i < rest.len() { -1 } else { 0 });
+            // SAFETY: the mask touches only the first `rest.len()` elements.
+            unsafe {
+                let mask = _mm256_loadu_si256(lanes.as_ptr().cast());
+                let v = run(_mm256_maskload_pd(rest.as_ptr(), mask));
+                _mm256_maskstore_pd(rest.as_mut_ptr(), mask, v);
+            }
         }
     }
 
@@ -449,7 +504,7 @@ mod tests {
             4, 6, 8, 10, 12, 14, 18, 20, 26, 30, 34, 64, 100, 512, 550, 2048,
         ] {
             let x = noise(n, n as u64);
-            let want = dft_power(&x);
+            let want: Vec<f64> = dft_power(&x).iter().map(|p| 4.0 * p).collect();
             let z = packed_fft(&x);
             let tw = Twiddles::new(n);
             let mut got = vec![f64::NAN; n / 2 + 1];
@@ -481,14 +536,16 @@ mod tests {
                 .map(|&v| (v * 3e4) as f32)
                 .collect();
             let w = noise(n, 99);
-            let (s, q) = sum_and_squares(&x);
+            let mut wide = vec![f64::NAN; n];
+            let (s, q) = widen(&x, &mut wide);
+            assert!(wide.iter().zip(&x).all(|(&a, &b)| a == b as f64));
             let (bs, bq) = x.iter().fold((0.0, 0.0), |(a, b), &v| {
                 (a + v as f64, b + v as f64 * v as f64)
             });
             assert!((s - bs).abs() <= 1e-9 * bq.sqrt().max(1.0), "{n}: sum");
             assert!((q - bq).abs() <= 1e-12 * bq.max(1.0), "{n}: squares");
             let mut want = vec![0.0; n];
-            emphasise_window(&x, &w, 0.97, 12.5, &mut want);
+            emphasise_window(&wide, &w, 0.97, 12.5, &mut want);
             for i in 0..n {
                 let prev = x[i.saturating_sub(1)] as f64;
                 let v = (x[i] as f64 - 0.97 * prev - 12.5) * w[i];
@@ -497,11 +554,13 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
                 // SAFETY: the features were just detected.
-                let (fs, fq) = unsafe { avx2::sum_and_squares(&x) };
+                let mut fast_wide = vec![f64::NAN; n];
+                let (fs, fq) = unsafe { avx2::widen(&x, &mut fast_wide) };
+                assert_eq!(fast_wide, wide);
                 assert!((fs - s).abs() <= 1e-9 * bq.sqrt().max(1.0), "{n}: avx2 sum");
                 assert!((fq - q).abs() <= 1e-12 * bq.max(1.0), "{n}: avx2 squares");
                 let mut got = vec![0.0; n];
-                unsafe { avx2::emphasise_window(&x, &w, 0.97, 12.5, &mut got) };
+                unsafe { avx2::emphasise_window(&wide, &w, 0.97, 12.5, &mut got) };
                 for i in 0..n {
                     assert!((got[i] - want[i]).abs() <= 1e-9, "{n}: avx2 emphasis {i}");
                 }
@@ -509,6 +568,25 @@ mod tests {
                 let d = unsafe { avx2::dot(&w, &y) };
                 let bd: f64 = w.iter().zip(&y).map(|(a, b)| a * b).sum();
                 assert!((d - bd).abs() <= 1e-12 * n.max(1) as f64, "{n}: avx2 dot");
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_first_non_finite_value() {
+        let clean: Vec<f32> = (0..5000).map(|i| i as f32 * 1e30).collect();
+        assert_eq!(first_non_finite(&clean), None);
+        for at in [0, 1, 1023, 1024, 1025, 4999] {
+            for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                let mut x = clean.clone();
+                x[at] = bad;
+                x[4999.min(at + 3)] = f32::NAN;
+                assert_eq!(first_non_finite(&x), Some(at));
+                #[cfg(target_arch = "x86_64")]
+                if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                    // SAFETY: the features were just detected.
+                    assert_eq!(unsafe { avx2::first_non_finite(&x) }, Some(at));
+                }
             }
         }
     }
