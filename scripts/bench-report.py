@@ -6,7 +6,8 @@ Inputs, all produced by scripts/bench.sh in the same run:
   target/bench/peers/*.jsonl   one JSON object per line from benches/peers/*.py:
                                {"bench": ID, "median_s": s, "min_s": s, "max_s": s,
                                 "threads": n, ...}
-  target/bench/memory.jsonl    {"what": ..., "max_rss_kb": n} from /usr/bin/time
+  target/bench/memory.jsonl    {"what": ..., "max_rss_kb": n, "wall_s": s} from scripts/peak-rss.py
+  target/bench/rounds/N/criterion   criterion output of alternating round N
   target/bench/machine.json    CPU, cores, versions
 
 Targets are declared below, once, next to the benchmark ids they compare; the
@@ -37,9 +38,16 @@ except ImportError:
     pass
 
 
-def criterion_results():
+def _median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return None if n == 0 else (xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2]))
+
+
+def _criterion_dir(root):
+    """{full_id: {...}} of one criterion output folder."""
     out = {}
-    for bench in glob.glob(os.path.join(TARGET, "criterion", "**", "new", "benchmark.json"), recursive=True):
+    for bench in glob.glob(os.path.join(root, "**", "new", "benchmark.json"), recursive=True):
         d = os.path.dirname(bench)
         try:
             with open(bench) as f:
@@ -58,8 +66,31 @@ def criterion_results():
     return out
 
 
-def peer_results():
+def criterion_results():
+    """{full_id: {"median_s": median over rounds, "rounds": {round: median_s}, ...}}.
+    Rounds are target/bench/rounds/N/criterion (scripts/bench.sh); a plain
+    target/criterion (a bench run by hand) counts as round 1."""
+    per_round = {}
+    for d in sorted(glob.glob(os.path.join(OUT, "rounds", "*", "criterion"))):
+        rnd = int(os.path.basename(os.path.dirname(d)))
+        for k, v in _criterion_dir(d).items():
+            per_round.setdefault(k, {})[rnd] = v
+    if not per_round:
+        for k, v in _criterion_dir(os.path.join(TARGET, "criterion")).items():
+            per_round[k] = {1: v}
     out = {}
+    for k, rounds in per_round.items():
+        meds = [r["median_s"] for r in rounds.values()]
+        last = rounds[max(rounds)]
+        out[k] = {"median_s": _median(meds), "min_s": min(meds), "max_s": max(meds),
+                  "rounds": {r: v["median_s"] for r, v in rounds.items()},
+                  "ci_low_s": last["ci_low_s"], "ci_high_s": last["ci_high_s"], "mad_s": last["mad_s"]}
+    return out
+
+
+def peer_results():
+    """{bench: {"median_s": median over rounds, "rounds": {round: median_s}, ...}}."""
+    per_round = {}
     for path in sorted(glob.glob(os.path.join(OUT, "peers", "*.jsonl"))):
         with open(path) as f:
             for line in f:
@@ -70,30 +101,38 @@ def peer_results():
                     rec = json.loads(line)
                 except ValueError:
                     continue
+                rnd = int(rec.get("round", 1))
                 for r in normalise(rec):
-                    out[r["bench"]] = r
+                    per_round.setdefault(r["bench"], {})[rnd] = r
+    out = {}
+    for k, rounds in per_round.items():
+        meds = [r["median_s"] for r in rounds.values()]
+        last = rounds[max(rounds)]
+        out[k] = {"bench": k, "median_s": _median(meds), "min_s": min(meds), "max_s": max(meds),
+                  "rounds": {r: v["median_s"] for r, v in rounds.items()},
+                  "threads": last.get("threads"), "note": last.get("note")}
     return out
 
 
 def normalise(rec):
     """The peer scripts print one JSON object each; turn each into per-benchmark
-    records {"bench", "median_s", "min_s"?, "threads"?}."""
+    records {"bench", "median_s", "threads"?}."""
     name = rec.get("bench")
-    if name == "ctc_torch":  # {"results": {"T.._N.._C.._S../Nt": best ms}}
-        for key, ms in rec.get("results", {}).items():
+    if name == "ctc_torch":  # {"results": {"T.._N.._C.._S../Nt": {"median": ms, ...}}}
+        for key, v in rec.get("results", {}).items():
             shape, threads = key.split("/")
+            ms = v["median"] if isinstance(v, dict) else v
             yield {"bench": f"ctc_torch/{shape}/{threads}", "median_s": ms * 1e-3,
-                   "min_s": ms * 1e-3, "threads": threads.rstrip("t"), "note": "best of 10"}
+                   "threads": threads.rstrip("t")}
     elif name == "train_step_torch":
+        t = rec.get("threads")
         for k in ("imdb_lstm", "speech_bilstm"):
             if f"{k}_s" in rec:
-                yield {"bench": f"train_step_torch/{k}", "median_s": rec[f"{k}_s"],
-                       "threads": rec.get("threads")}
+                yield {"bench": f"train_step_torch/{t}t/{k}", "median_s": rec[f"{k}_s"], "threads": t}
     elif "librosa_median_s" in rec or "psf_median_s" in rec:
         for k in ("librosa", "psf"):
             if f"{k}_median_s" in rec:
-                yield {"bench": f"mfcc_peers/{k}", "median_s": rec[f"{k}_median_s"],
-                       "min_s": rec.get(f"{k}_min_s"), "threads": 1}
+                yield {"bench": f"mfcc_peers/{k}", "median_s": rec[f"{k}_median_s"], "threads": 1}
     elif name and "median_s" in rec:
         yield rec
 
@@ -133,10 +172,14 @@ def main():
     for title, rid, pid, need in RATIOS:
         r, p = crit.get(rid), peers.get(pid)
         ratio = p["median_s"] / r["median_s"] if r and p else None
+        # The same ratio within each round (Rust and peer ran back to back).
+        per_round = sorted(p["rounds"][k] / r["rounds"][k] for k in r["rounds"] if k in p["rounds"]) \
+            if r and p else []
         ok = None if ratio is None else ratio >= need
         rows.append({"title": title, "rust": rid, "peer": pid,
                      "rust_median_s": r and r["median_s"], "peer_median_s": p and p["median_s"],
-                     "speedup": ratio, "target": f">= {need}x", "pass": ok})
+                     "speedup": ratio, "round_speedups": per_round,
+                     "target": f">= {need}x", "pass": ok})
     for title, rids, items, unit, cmp, bound in ABSOLUTE:
         # An id, or a tuple of alternatives (e.g. a trained model when one exists, else random init).
         rids = (rids,) if isinstance(rids, str) else rids
@@ -153,14 +196,14 @@ def main():
         mb = m["max_rss_kb"] / 1024 if m else None
         ok = None if mb is None else mb <= max_mb
         rows.append({"title": title, "value": mb, "unit": "MB peak RSS",
-                     "target": f"<= {max_mb} MB", "pass": ok})
+                     "wall_s": m and m.get("wall_s"), "target": f"<= {max_mb} MB", "pass": ok})
     report = {"machine": machine, "targets": rows, "criterion": crit, "peers": peers, "memory": mem}
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "report.json"), "w") as f:
         json.dump(report, f, indent=2, sort_keys=True)
 
     lines = ["# sori benchmark report", ""]
-    for k in ("date", "cpu", "cores", "rustc", "libtorch", "python_peers", "threads"):
+    for k in ("date", "cpu", "cores", "rustc", "libtorch", "python_peers", "rounds"):
         if k in machine:
             lines.append(f"- {k}: {machine[k]}")
     lines += ["", "## Targets", "", "| what | sori (median) | peer (median) | result | target | verdict |",
@@ -169,23 +212,36 @@ def main():
         verdict = {True: "PASS", False: "FAIL", None: "MISSING"}[row["pass"]]
         if "speedup" in row:
             res = "—" if row["speedup"] is None else f"{row['speedup']:.2f}x faster"
+            rs = row["round_speedups"]
+            if len(rs) > 1:
+                res += f" (rounds {rs[0]:.2f}–{rs[-1]:.2f})"
             lines.append(f"| {row['title']} | {fmt_s(row['rust_median_s'])} | {fmt_s(row['peer_median_s'])} "
                          f"| {res} | {row['target']} | {verdict} |")
         else:
             res = "—" if row["value"] is None else f"{row['value']:.4g} {row['unit']}"
             lines.append(f"| {row['title']} | {fmt_s(row.get('rust_median_s'))} | — | {res} "
                          f"| {row['target']} | {verdict} |")
-    lines += ["", "## All criterion measurements", "", "| benchmark | median | 95% CI | MAD |", "|---|---|---|---|"]
+    lines += ["", "sori/peer medians are medians over the alternating rounds; \"rounds\" gives the",
+              "lowest and highest per-round speed-up.", ""]
+    lines += ["", "## Peak memory", "", "| what | peak RSS | wall time | real-time factor |", "|---|---|---|---|"]
+    for k in sorted(mem):
+        m = mem[k]
+        rtf = f"{m['rtf']:.4f}" if "rtf" in m else "—"
+        lines.append(f"| {k} | {m['max_rss_kb'] / 1024:.0f} MB | {m.get('wall_s', '—')} s | {rtf} |")
+    lines += ["", "## All criterion measurements", "",
+              "| benchmark | median (over rounds) | round medians | 95% CI (last round) | MAD (last round) |",
+              "|---|---|---|---|---|"]
     for k in sorted(crit):
         c = crit[k]
-        lines.append(f"| {k} | {fmt_s(c['median_s'])} | {fmt_s(c['ci_low_s'])} – {fmt_s(c['ci_high_s'])} "
-                     f"| {fmt_s(c['mad_s'])} |")
-    lines += ["", "## All peer measurements", "", "| peer benchmark | median | min | max | threads |",
-              "|---|---|---|---|---|"]
+        rounds = ", ".join(fmt_s(c["rounds"][r]) for r in sorted(c["rounds"]))
+        lines.append(f"| {k} | {fmt_s(c['median_s'])} | {rounds} | {fmt_s(c['ci_low_s'])} – "
+                     f"{fmt_s(c['ci_high_s'])} | {fmt_s(c['mad_s'])} |")
+    lines += ["", "## All peer measurements", "",
+              "| peer benchmark | median (over rounds) | round medians | threads |", "|---|---|---|---|"]
     for k in sorted(peers):
         p = peers[k]
-        lines.append(f"| {k} | {fmt_s(p['median_s'])} | {fmt_s(p.get('min_s'))} | {fmt_s(p.get('max_s'))} "
-                     f"| {p.get('threads', '—')} |")
+        rounds = ", ".join(fmt_s(p["rounds"][r]) for r in sorted(p["rounds"]))
+        lines.append(f"| {k} | {fmt_s(p['median_s'])} | {rounds} | {p.get('threads', '—')} |")
     with open(os.path.join(OUT, "report.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -1,6 +1,10 @@
 """Targets of `make bench`, next to the benchmark ids they compare (issue texts:
-features 3, ctc 4, rnn/train 5, asr 6, imdb 7, seq2seq 8). Read by bench-report.py."""
+features 3, ctc 4, rnn/train 5, asr 6, imdb 7, seq2seq 8, bench 9). Read by
+bench-report.py. Every id names its thread count; "all" is this machine's
+core count (os.cpu_count(), the same number scripts/bench.sh passes)."""
+import os
 
+ALL = os.cpu_count() or 1
 SHAPES = ["T150_N32_C29_S40", "T500_N16_C29_S120", "T200_N16_C1000_S50"]
 _CTC_NEED = {"T150_N32_C29_S40": 4, "T500_N16_C29_S120": 4, "T200_N16_C1000_S50": 2}
 
@@ -9,20 +13,28 @@ RATIOS = [
     ("MFCC 60 s @16 kHz vs librosa (1 thread)", "mfcc_60s_16k/kaldi_preset", "mfcc_peers/librosa", 3),
     ("MFCC 60 s @16 kHz vs python_speech_features (1 thread)", "mfcc_60s_16k/kaldi_preset",
      "mfcc_peers/psf", 10),
-] + [
-    (f"CTC fwd+bwd {s} vs libtorch (1 thread)", f"ctc_fwd_bwd/native_1t/{s}",
-     f"ctc_torch/{s}/1t", _CTC_NEED[s]) for s in SHAPES
-] + [
-    ("train step IMDB LSTM vs PyTorch (sori no slower)", "train_step/imdb_lstm",
-     "train_step_torch/imdb_lstm", 1.0),
-    ("train step speech BiLSTM vs PyTorch (sori no slower)", "train_step/speech_bilstm",
-     "train_step_torch/speech_bilstm", 1.0),
 ]
+for _t in sorted({1, ALL}):
+    RATIOS += [
+        (f"CTC fwd+bwd {s} vs libtorch ({_t} thread{'s' if _t > 1 else ''})",
+         f"ctc_fwd_bwd/native_{_t}t/{s}", f"ctc_torch/{s}/{_t}t", _CTC_NEED[s]) for s in SHAPES
+    ]
+for _t in sorted({1, ALL}):
+    _th = f"{_t} thread{'s' if _t > 1 else ''}"
+    RATIOS += [
+        (f"train step IMDB LSTM vs PyTorch, {_th} (sori no slower)", f"train_step_{_t}t/imdb_lstm",
+         f"train_step_torch/{_t}t/imdb_lstm", 1.0),
+        (f"train step speech BiLSTM vs PyTorch, {_th} (sori no slower)", f"train_step_{_t}t/speech_bilstm",
+         f"train_step_torch/{_t}t/speech_bilstm", 1.0),
+    ]
 
-# (title, rust criterion id, items per iteration, unit, comparison, bound)
+# (title, rust criterion id or alternatives, items per iteration, unit, comparison, bound)
 ABSOLUTE = [
     ("CTC beam search, beam 16, 150 frames", "ctc_beam/beam16_T150_C29_utterance", 1,
      "utt/s", ">=", 500),
+    ("asr transcribe real-time factor, 60 s, 1 thread",
+     ("asr_transcribe/trained_60s_1_thread", "asr_transcribe/default_arch_60s_1_thread"), 60,
+     "s per s of audio", "<=", 0.05),
     ("imdb classify, lstm, 1 thread", ("imdb_classify/lstm_trained_256_reviews_1_thread",
                                        "imdb_classify/lstm_random_256_reviews_1_thread"), 256,
      "reviews/s", ">=", 2000),
@@ -31,4 +43,8 @@ ABSOLUTE = [
      "s/sentence", "<=", 0.05),
 ]
 
-MEMORY = []
+# (title, memory record name from scripts/peak-rss.py, max MB)
+MEMORY = [
+    ("asr transcribe, 10-minute recording, peak memory (1 thread)", "asr_transcribe_10min", 500),
+    ("asr train, one epoch of 200 utterances, peak memory (1 thread)", "asr_train_epoch_200utt", 2000),
+]
