@@ -108,8 +108,7 @@ pub(crate) struct Twiddles {
     /// `(cos, -sin)` of `2 pi k / n` per pair, interleaved.
     pairs: Vec<f64>,
     /// The first `4 * (pairs / 4)` pairs again, for the AVX2 kernel: per
-    /// block of four bins `k..k+4`, the cosines then the sines in the lane
-    /// order `k, k+2, k+1, k+3` that its unpack instructions produce.
+    /// block of four bins `k..k+4`, the four cosines then the four sines.
     blocks: Vec<f64>,
 }
 
@@ -124,9 +123,8 @@ impl Twiddles {
         let pairs = (1..=count).flat_map(|k| <[f64; 2]>::from(w(k))).collect();
         let mut blocks = Vec::new();
         for k in (1..=count - count % 4).step_by(4) {
-            let order = [k, k + 2, k + 1, k + 3];
-            blocks.extend(order.iter().map(|&j| w(j).0));
-            blocks.extend(order.iter().map(|&j| w(j).1));
+            blocks.extend((k..k + 4).map(|j| w(j).0));
+            blocks.extend((k..k + 4).map(|j| w(j).1));
         }
         Twiddles { pairs, blocks }
     }
@@ -311,15 +309,19 @@ pub(crate) mod avx2 {
             // z[m-k-3..m-k+1] are in bounds and power[k..k+4],
             // power[m-k-3..m-k+1] too (power.len() > m); `w` has 8 values.
             unsafe {
-                let a0 = _mm256_loadu_pd(zp.add(2 * k));
-                let a1 = _mm256_loadu_pd(zp.add(2 * k + 4));
-                let b0 = _mm256_loadu_pd(zp.add(2 * (m - k - 3)));
-                let b1 = _mm256_loadu_pd(zp.add(2 * (m - k - 1)));
-                // Lanes k, k+2, k+1, k+3 and partners m-k, m-k-2, m-k-1, m-k-3.
+                // Complex values j, j2 into the two halves of a register:
+                // 128-bit loads and an insert, which stay off the shuffle port.
+                let pair = |j: usize, j2: usize| {
+                    _mm256_insertf128_pd::<1>(
+                        _mm256_castpd128_pd256(_mm_loadu_pd(zp.add(2 * j))),
+                        _mm_loadu_pd(zp.add(2 * j2)),
+                    )
+                };
+                let (a0, a1) = (pair(k, k + 2), pair(k + 1, k + 3));
+                let (b0, b1) = (pair(m - k, m - k - 2), pair(m - k - 1, m - k - 3));
+                // Lanes k..k+4 and their partners m-k, m-k-1, m-k-2, m-k-3.
                 let (ar, ai) = (_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
-                let (br, bi) = (_mm256_unpacklo_pd(b1, b0), _mm256_unpackhi_pd(b1, b0));
-                let br = _mm256_permute2f128_pd::<0x01>(br, br);
-                let bi = _mm256_permute2f128_pd::<0x01>(bi, bi);
+                let (br, bi) = (_mm256_unpacklo_pd(b0, b1), _mm256_unpackhi_pd(b0, b1));
                 let (c, s) = (
                     _mm256_loadu_pd(w.as_ptr()),
                     _mm256_loadu_pd(w.as_ptr().add(4)),
@@ -333,11 +335,11 @@ pub(crate) mod avx2 {
                 let (yr, yi) = (_mm256_sub_pd(er, pr), _mm256_sub_pd(ei, pi));
                 let px = _mm256_fmadd_pd(xr, xr, _mm256_mul_pd(xi, xi));
                 let py = _mm256_fmadd_pd(yr, yr, _mm256_mul_pd(yi, yi));
-                // Back to ascending bins: k..k+4, and m-k-3..m-k+1.
-                _mm256_storeu_pd(pp.add(k), _mm256_permute4x64_pd::<0b11_01_10_00>(px));
+                // Bins k..k+4, and m-k-3..m-k+1 reversed into ascending order.
+                _mm256_storeu_pd(pp.add(k), px);
                 _mm256_storeu_pd(
                     pp.add(m - k - 3),
-                    _mm256_permute4x64_pd::<0b00_10_01_11>(py),
+                    _mm256_permute4x64_pd::<0b00_01_10_11>(py),
                 );
             }
             k += 4;
