@@ -97,9 +97,14 @@ impl Vocabulary {
         }
     }
 
-    /// The id of one (already lower-cased, filtered) word.
+    /// The id of one (already lower-cased, filtered) word; `OOV` for
+    /// unknown words and for ids at or above `num_words`.
     pub fn id(&self, word: &str) -> i64 {
-        self.index.get(word).copied().unwrap_or(OOV)
+        self.index
+            .get(word)
+            .copied()
+            .filter(|&id| id < self.num_words)
+            .unwrap_or(OOV)
     }
 
     /// `[START, ids of the words...]`, unpadded.
@@ -135,6 +140,27 @@ impl Vocabulary {
             path: path.to_path_buf(),
             message: format!("not a vocabulary file: {e}"),
         })?;
+        // A hand-edited or corrupt file must not yield ids the embedding
+        // does not have.
+        let bad = |message: String| ImdbError::BadData {
+            path: path.to_path_buf(),
+            message,
+        };
+        if v.num_words <= INDEX_FROM + 1 {
+            return Err(bad(format!(
+                "num_words must be above {} (ids 0-3 are reserved), got {}",
+                INDEX_FROM + 1,
+                v.num_words
+            )));
+        }
+        let room = (v.num_words - INDEX_FROM - 1) as usize;
+        if v.words.len() > room {
+            return Err(bad(format!(
+                "{} words, but num_words {} leaves room for {room}",
+                v.words.len(),
+                v.num_words
+            )));
+        }
         Ok(Self::from_words(v.words, v.num_words))
     }
 }
