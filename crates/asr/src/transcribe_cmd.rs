@@ -36,11 +36,13 @@ pub struct DecodeArgs {
     /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
     #[arg(long)]
     lm: Option<PathBuf>,
-    /// LM weight; eval takes a comma-separated list to compare.
-    #[arg(long, value_delimiter = ',', default_value = "0.5")]
-    alpha: Vec<f64>,
-    /// Bonus per emitted character; eval takes a comma-separated list.
+    /// LM weight (default tuned on the English valid split); eval takes a
+    /// comma-separated list to compare.
     #[arg(long, value_delimiter = ',', default_value = "1.0")]
+    alpha: Vec<f64>,
+    /// Bonus per emitted character (default tuned with --alpha); eval takes
+    /// a comma-separated list.
+    #[arg(long, value_delimiter = ',', default_value = "2.0")]
     beta: Vec<f64>,
 }
 
