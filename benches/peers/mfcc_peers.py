@@ -2,8 +2,10 @@
 """Peers of crates/features/benches/mfcc.rs: librosa.feature.mfcc and
 python_speech_features.mfcc on the same 60 s of 16 kHz audio with the same
 parameters (25 ms / 10 ms frames, 512-point FFT, 23 mel bins, 13
-coefficients), single thread. Prints one JSON line with median and minimum
-seconds.
+coefficients), single thread; and librosa.feature.mfcc with its own defaults
+(n_fft 2048, hop 512, 128 mel, 20 coefficients, centred), the peer of sori's
+`librosa` preset (`mfcc_60s_16k/librosa_preset`). Prints one JSON line with
+median and minimum seconds.
 
 Run with the peers venv: ~/.cache/sori/peers/bin/python benches/peers/mfcc_peers.py
 """
@@ -62,6 +64,13 @@ def main():
         result["librosa_frames"] = int(run_librosa().shape[1])
         result["librosa_median_s"], result["librosa_min_s"] = timings(run_librosa, repeats)
         result["librosa_version"] = librosa.__version__
+
+        def run_librosa_defaults():
+            return librosa.feature.mfcc(y=x, sr=sr)
+
+        result["librosa_defaults_frames"] = int(run_librosa_defaults().shape[1])
+        (result["librosa_defaults_median_s"],
+         result["librosa_defaults_min_s"]) = timings(run_librosa_defaults, repeats)
     except ImportError as e:
         result["librosa_error"] = str(e)
     try:

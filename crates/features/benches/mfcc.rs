@@ -1,7 +1,10 @@
 //! MFCC throughput on 60 s of 16 kHz audio, single thread: 25 ms / 10 ms
-//! frames, 512-point FFT, 23 mel bins, 13 coefficients (the Kaldi preset).
+//! frames, 512-point FFT, 23 mel bins, 13 coefficients (the Kaldi preset);
+//! and the librosa preset (`librosa.feature.mfcc` defaults: 2048-point FFT,
+//! hop 512, 128 mel bins, 20 coefficients).
 //! `benches/peers/mfcc_peers.py` times librosa and python_speech_features
-//! with the same parameters on the same signal.
+//! with the same parameters on the same signal, and librosa with its
+//! defaults.
 //!
 //! Run alone with `cargo bench -p sori-features --bench mfcc`.
 
@@ -43,6 +46,10 @@ fn bench(c: &mut Criterion) {
     let mut ex = Extractor::new(&config).unwrap();
     group.bench_function("kaldi_preset", |b| {
         b.iter(|| ex.compute(std::hint::black_box(&x)).unwrap())
+    });
+    let mut librosa = Extractor::new(&FeatureConfig::librosa(16000)).unwrap();
+    group.bench_function("librosa_preset", |b| {
+        b.iter(|| librosa.compute(std::hint::black_box(&x)).unwrap())
     });
     group.bench_function("streaming_4096_chunks", |b| {
         b.iter(|| {

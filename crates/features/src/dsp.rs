@@ -506,12 +506,19 @@ impl FrameProcessor {
         // every later quantity is linear in it.
         let scale = c.input_scale as f64;
         let avx2 = self.avx2;
-        let (sum, squares) = kernel!(avx2, widen(x, &mut self.wide));
+        let raw_energy = c.use_energy && c.raw_energy;
+        // Frame statistics only when DC removal or the raw energy needs them;
+        // the frame is then widened to f64 once and read from there.
+        let (sum, squares) = if c.remove_dc || raw_energy {
+            kernel!(avx2, widen(x, &mut self.wide))
+        } else {
+            (0.0, 0.0)
+        };
         // DC removal is folded into the next pass as an offset: with mean m,
         // y[i] = ((x[i]-m) - k (x[i-1]-m)) w[i] = (x[i] - k x[i-1] - (1-k) m) w[i],
         // and the energy of x - m is sum(x^2) - n m^2.
         let mean = if c.remove_dc { sum / n as f64 } else { 0.0 };
-        let mut e = if c.use_energy && c.raw_energy {
+        let mut e = if raw_energy {
             (squares - n as f64 * mean * mean).max(0.0) * scale * scale
         } else {
             0.0
@@ -521,10 +528,15 @@ impl FrameProcessor {
         let fin = self.spectrum.input();
         let k = c.preemphasis as f64;
         let offset = (1.0 - k) * mean;
-        kernel!(
-            avx2,
-            emphasise_window(&self.wide, &self.window, k, offset, &mut fin[..n])
-        );
+        let w = &self.window;
+        if c.remove_dc || raw_energy {
+            kernel!(
+                avx2,
+                emphasise_window(&self.wide, w, k, offset, &mut fin[..n])
+            );
+        } else {
+            kernel!(avx2, emphasise_window_f32(x, w, k, offset, &mut fin[..n]));
+        }
         fin[n..].iter_mut().for_each(|x| *x = 0.0);
         if c.use_energy && !c.raw_energy {
             e = simd::dot(&fin[..n], &fin[..n]);

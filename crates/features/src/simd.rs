@@ -135,6 +135,21 @@ impl Twiddles {
     }
 }
 
+/// [`emphasise_window`] reading f32 samples, for frames that need no
+/// statistics first (no DC removal, no raw energy): one pass instead of two.
+pub(crate) fn emphasise_window_f32(x: &[f32], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
+    let n = out.len();
+    let (x, w) = (&x[..n], &w[..n]);
+    if n == 0 {
+        return;
+    }
+    let x0 = x[0] as f64;
+    out[0] = (x0 - k * x0 - offset) * w[0];
+    for i in 1..n {
+        out[i] = (x[i] as f64 - k * x[i - 1] as f64 - offset) * w[i];
+    }
+}
+
 /// Power spectrum, times four, of a real signal of length `2m` from the
 /// `m`-point complex FFT `z` of its samples packed as `x[2j] + i x[2j+1]`:
 /// `power[k] = 4 |X[k]|^2`, `k = 0..=m` (the factor is exact and the caller
@@ -288,6 +303,35 @@ pub(crate) mod avx2 {
         }
         for j in i..n {
             out[j] = (x[j] - k * x[j - 1] - offset) * w[j];
+        }
+    }
+
+    /// See [`super::emphasise_window_f32`].
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub(crate) fn emphasise_window_f32(x: &[f32], w: &[f64], k: f64, offset: f64, out: &mut [f64]) {
+        let n = out.len();
+        let (x, w) = (&x[..n], &w[..n]);
+        if n < 5 {
+            return super::emphasise_window_f32(x, w, k, offset, out);
+        }
+        let x0 = x[0] as f64;
+        out[0] = (x0 - k * x0 - offset) * w[0];
+        let (kv, ov) = (_mm256_set1_pd(k), _mm256_set1_pd(offset));
+        let mut i = 1;
+        while i + 4 <= n {
+            // SAFETY: i + 4 <= n bounds every load and the store; i >= 1.
+            unsafe {
+                let cur = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i)));
+                let prev = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(i - 1)));
+                let y = _mm256_sub_pd(_mm256_fnmadd_pd(kv, prev, cur), ov);
+                let y = _mm256_mul_pd(y, _mm256_loadu_pd(w.as_ptr().add(i)));
+                _mm256_storeu_pd(out.as_mut_ptr().add(i), y);
+            }
+            i += 4;
+        }
+        for j in i..n {
+            out[j] = (x[j] as f64 - k * x[j - 1] as f64 - offset) * w[j];
         }
     }
 
@@ -548,6 +592,9 @@ mod tests {
             assert!((q - bq).abs() <= 1e-12 * bq.max(1.0), "{n}: squares");
             let mut want = vec![0.0; n];
             emphasise_window(&wide, &w, 0.97, 12.5, &mut want);
+            let mut from_f32 = vec![0.0; n];
+            emphasise_window_f32(&x, &w, 0.97, 12.5, &mut from_f32);
+            assert_eq!(from_f32, want);
             for i in 0..n {
                 let prev = x[i.saturating_sub(1)] as f64;
                 let v = (x[i] as f64 - 0.97 * prev - 12.5) * w[i];
@@ -565,6 +612,13 @@ mod tests {
                 unsafe { avx2::emphasise_window(&wide, &w, 0.97, 12.5, &mut got) };
                 for i in 0..n {
                     assert!((got[i] - want[i]).abs() <= 1e-9, "{n}: avx2 emphasis {i}");
+                }
+                unsafe { avx2::emphasise_window_f32(&x, &w, 0.97, 12.5, &mut got) };
+                for i in 0..n {
+                    assert!(
+                        (got[i] - want[i]).abs() <= 1e-9,
+                        "{n}: avx2 f32 emphasis {i}"
+                    );
                 }
                 let y = noise(n, 5);
                 let d = unsafe { avx2::dot(&w, &y) };
