@@ -324,6 +324,8 @@ pub fn train(
     device: Device,
     mut announce: impl FnMut(&TrainSetup),
 ) -> Result<FitReport> {
+    // Before any work: never train into another application's model.
+    ModelDir::new(out).refuse_other_kind(crate::model::MODEL_KIND)?;
     let mut train_utts = Vec::new();
     for m in train_manifests {
         train_utts.extend(read_manifest(m)?);
