@@ -36,13 +36,30 @@
 //!
 //! # Accuracy
 //!
-//! Frame arithmetic is f64 (output f32). `tests/presets.rs` checks the
+//! Frame arithmetic is f64 (output f32): an f32 FFT alone would raise the
+//! Kaldi error below from 3.7e-4 to 9e-4 (quiet frames put mel energies
+//! 1e-8 below the frame's peak). `tests/presets.rs` checks the
 //! presets against fixtures made by the reference libraries
 //! (`scripts/make-feature-fixtures.py`): Kaldi MFCC (via
 //! `torchaudio.compliance.kaldi`) within 4e-4 max abs error at 8, 16 and
 //! 22.05 kHz, Kaldi fbank within 6e-5, `librosa.feature.mfcc` within 7e-5,
 //! librosa mel filterbanks within 1e-9, deltas (torchaudio
 //! `compute_deltas`) within 4e-4.
+//!
+//! # Speed
+//!
+//! One frame allocates nothing and runs: one pass widening the f32 frame to
+//! f64 with its sum and sum of squares (DC offset, raw energy), one pass of
+//! pre-emphasis + DC offset + window (scaled by the input scale), an
+//! `n_fft/2`-point complex rustfft of the frame packed as complex pairs,
+//! one pass unpacking it straight into the power spectrum, the sparse
+//! filterbank (each filter a padded run of bins), a vector log, and the
+//! liftered DCT as a blocked matrix product. On x86_64 with AVX2 + FMA
+//! (checked at run time) these passes are explicit kernels in `simd.rs`;
+//! elsewhere the portable versions they are tested against run.
+//! 60 s of 16 kHz audio with the Kaldi preset takes about 4.5-5 ms on one
+//! core of the project's 2-core Xeon (see the crate README for the
+//! measurements and the comparison with librosa and python_speech_features).
 //!
 //! ```
 //! use sori_features::{Extractor, FeatureConfig};
