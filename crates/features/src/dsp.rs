@@ -287,6 +287,13 @@ impl Spectrum {
                 fft,
             }
         } else {
+            Spectrum::real(n_fft)
+        }
+    }
+
+    /// realfft's transform (any `n_fft`).
+    fn real(n_fft: usize) -> Spectrum {
+        {
             let fft = RealFftPlanner::<f64>::new().plan_fft_forward(n_fft);
             Spectrum::Real {
                 input: fft.make_input_vec(),
@@ -618,6 +625,106 @@ impl FrameProcessor {
         match c.output {
             crate::config::Output::Mfcc => c.n_ceps,
             crate::config::Output::Fbank => c.n_mels + usize::from(c.use_energy),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Output;
+
+    /// The portable path and the AVX2 path (where this CPU has it) give the
+    /// same log mel energies and rows to rounding, for every spectrum path
+    /// (even and odd `n_fft`, power and magnitude) and framing statistics.
+    #[test]
+    fn portable_and_simd_paths_agree() {
+        let mut configs = vec![
+            FeatureConfig::kaldi(16000),
+            FeatureConfig::kaldi_fbank(8000),
+            FeatureConfig::librosa(22050),
+            FeatureConfig::default(),
+        ];
+        configs.push(FeatureConfig {
+            n_fft: 401,
+            magnitude: true,
+            ..FeatureConfig::default()
+        });
+        let mut even_magnitude = FeatureConfig::kaldi(16000);
+        even_magnitude.magnitude = true;
+        even_magnitude.raw_energy = false;
+        configs.push(even_magnitude);
+        for config in configs {
+            let mut simd = FrameProcessor::new(&config).unwrap();
+            let mut portable = FrameProcessor::new(&config).unwrap();
+            portable.avx2 = false;
+            let n = config.frame_length;
+            let mut s = 99u64;
+            for frame in 0..20 {
+                let x: Vec<f32> = (0..n)
+                    .map(|i| {
+                        s = s
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        let noise = (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+                        // Quiet frames too, with a DC offset.
+                        let level = if frame % 3 == 0 { 1e-4 } else { 0.3 };
+                        level * ((i as f32 * 0.07).sin() + 0.2 * noise) + 0.01
+                    })
+                    .collect();
+                let mut a = vec![0.0; config.n_mels];
+                let mut b = vec![0.0; config.n_mels];
+                let ea = simd.log_mel_of(&x, &mut a);
+                let eb = portable.log_mel_of(&x, &mut b);
+                assert!(
+                    (ea - eb).abs() <= 1e-9 * eb.abs().max(1.0),
+                    "{config:?}: energy"
+                );
+                for (m, (u, v)) in a.iter().zip(&b).enumerate() {
+                    assert!(
+                        (u - v).abs() <= 1e-9 * v.abs().max(1.0),
+                        "mel {m}: {u} vs {v}"
+                    );
+                }
+                let dim = simd.base_dim();
+                let (mut ra, mut rb) = (vec![0.0f32; dim], vec![0.0f32; dim]);
+                simd.finish_row(&a, ea, &mut ra);
+                portable.finish_row(&b, eb, &mut rb);
+                for (u, v) in ra.iter().zip(&rb) {
+                    assert!((u - v).abs() <= 1e-5 * v.abs().max(1.0), "row: {u} vs {v}");
+                }
+                if config.output == Output::Mfcc {
+                    assert_eq!(dim, config.n_ceps);
+                }
+            }
+        }
+    }
+
+    /// The packed spectrum (gain 4, folded into the weights) gives the log
+    /// mel energies of realfft's spectrum, for power and magnitude.
+    #[test]
+    fn packed_spectrum_equals_realfft() {
+        for magnitude in [false, true] {
+            for config in [FeatureConfig::kaldi(16000), FeatureConfig::librosa(16000)] {
+                let config = FeatureConfig {
+                    magnitude,
+                    ..config
+                };
+                let mut packed = FrameProcessor::new(&config).unwrap();
+                let mut real = FrameProcessor::new(&config).unwrap();
+                real.spectrum = Spectrum::real(config.n_fft);
+                real.mel_for_spectrum = real.mel.clone();
+                let x: Vec<f32> = (0..config.frame_length)
+                    .map(|i| (i as f32 * 0.031).sin() * 0.2 + (i as f32 * 0.5).cos() * 0.01)
+                    .collect();
+                let mut a = vec![0.0; config.n_mels];
+                let mut b = vec![0.0; config.n_mels];
+                packed.log_mel_of(&x, &mut a);
+                real.log_mel_of(&x, &mut b);
+                for (u, v) in a.iter().zip(&b) {
+                    assert!((u - v).abs() <= 1e-9 * v.abs().max(1.0), "{u} vs {v}");
+                }
+            }
         }
     }
 }
