@@ -157,11 +157,7 @@ impl StreamingExtractor {
             if off < 0 || off as usize + len > self.pending.len() {
                 break;
             }
-            let off = off as usize;
-            self.proc
-                .frame_mut()
-                .copy_from_slice(&self.pending[off..off + len]);
-            self.compute_base();
+            self.compute_base(off as usize);
             self.advance(out, false);
         }
         let next_start = origin + self.n_base as i64 * shift;
@@ -173,8 +169,13 @@ impl StreamingExtractor {
         Ok(())
     }
 
-    fn compute_base(&mut self) {
-        let e = self.proc.log_mel(&mut self.mel);
+    /// Computes the base row of the frame at `pending[off..off + frame_length]`,
+    /// read in place.
+    fn compute_base(&mut self, off: usize) {
+        let len = self.config().frame_length;
+        let e = self
+            .proc
+            .log_mel_of(&self.pending[off..off + len], &mut self.mel);
         let slot = (self.n_base % self.cap) * self.base;
         let base = self.base;
         self.proc
@@ -275,10 +276,7 @@ impl StreamingExtractor {
                     self.pending.extend_from_slice(&zeros);
                     continue;
                 }
-                self.proc
-                    .frame_mut()
-                    .copy_from_slice(&self.pending[off..off + len]);
-                self.compute_base();
+                self.compute_base(off);
                 self.advance(out, false);
             }
         }
