@@ -1,7 +1,7 @@
 //! Token n-gram language models: the character LM that steers the CTC beam
 //! search of the speech recogniser, usable for words as well.
 //!
-//! * Training ([`train`], [`train_text_files`], [`NgramCounter`]) of any
+//! * Training ([`train()`], [`train_text_files`], [`NgramCounter`]) of any
 //!   order up to [`MAX_ORDER`] with interpolated modified Kneser-Ney
 //!   (Chen & Goodman 1998) or interpolated Witten-Bell smoothing; sentences
 //!   are padded with `<s>` and `</s>`.
