@@ -57,9 +57,11 @@
 //! liftered DCT as a blocked matrix product. On x86_64 with AVX2 + FMA
 //! (checked at run time) these passes are explicit kernels in `simd.rs`;
 //! elsewhere the portable versions they are tested against run.
-//! 60 s of 16 kHz audio with the Kaldi preset takes about 4.5-5 ms on one
-//! core of the project's 2-core Xeon (see the crate README for the
-//! measurements and the comparison with librosa and python_speech_features).
+//! 60 s of 16 kHz audio with the Kaldi preset takes about 5 ms on one core
+//! of the project's 2-core Xeon (criterion medians 5.1-5.3 ms with other
+//! jobs running; 1.5x faster than the previous f64 code with realfft); the
+//! crate README has the measurements and the same-run comparison with
+//! librosa and python_speech_features.
 //!
 //! ```
 //! use sori_features::{Extractor, FeatureConfig};
