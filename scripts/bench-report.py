@@ -130,7 +130,7 @@ def normalise(rec):
             if f"{k}_s" in rec:
                 yield {"bench": f"train_step_torch/{t}t/{k}", "median_s": rec[f"{k}_s"], "threads": t}
     elif "librosa_median_s" in rec or "psf_median_s" in rec:
-        for k in ("librosa", "psf"):
+        for k in ("librosa", "psf", "librosa_defaults"):
             if f"{k}_median_s" in rec:
                 yield {"bench": f"mfcc_peers/{k}", "median_s": rec[f"{k}_median_s"], "threads": 1}
     elif name and "median_s" in rec:

@@ -13,6 +13,8 @@ RATIOS = [
     ("MFCC 60 s @16 kHz vs librosa (1 thread)", "mfcc_60s_16k/kaldi_preset", "mfcc_peers/librosa", 3),
     ("MFCC 60 s @16 kHz vs python_speech_features (1 thread)", "mfcc_60s_16k/kaldi_preset",
      "mfcc_peers/psf", 10),
+    ("MFCC librosa preset vs librosa.feature.mfcc defaults (1 thread)", "mfcc_60s_16k/librosa_preset",
+     "mfcc_peers/librosa_defaults", 3),
 ]
 for _t in sorted({1, ALL}):
     RATIOS += [
