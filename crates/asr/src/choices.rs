@@ -7,7 +7,8 @@
 use crate::error::{AsrError, Result};
 use crate::vocab::{normalize, OovPolicy, Vocab};
 
-use sori_ctc::{ctc_loss, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+use crate::recognize::{Decoder, Emission};
+use sori_ctc::{ctc_loss, force_align, CtcBatch, CtcOptions, Reduction, Shape, Targets};
 
 /// Candidate transcripts, encoded in a model's vocabulary.
 #[derive(Debug, Clone)]
@@ -110,17 +111,36 @@ impl Choices {
     }
 }
 
-/// Reads a WAV file and picks the likeliest candidate for the whole of it
-/// (closed-vocabulary tasks are short utterances: no chunking).
-pub fn choose_file(
-    rec: &mut crate::recognize::Recognizer,
-    choices: &Choices,
-    path: &std::path::Path,
-) -> Result<Choice> {
-    let samples = rec.model.config.frontend.load(path)?;
-    let (lp, steps) = rec.log_probs(&samples, path)?;
-    let vocab = &rec.model.config.vocab;
-    choices.pick(&lp, steps, vocab.classes(), vocab.blank())
+/// As a decoder (`asr transcribe|eval --choices`): the best candidate, its
+/// characters placed at the frames of its Viterbi alignment so word times
+/// work as with the other decoders.
+impl Decoder for Choices {
+    fn decode(
+        &self,
+        log_probs: &[f32],
+        steps: usize,
+        classes: usize,
+        blank: usize,
+    ) -> Result<Vec<Emission>> {
+        let choice = self.pick(log_probs, steps, classes, blank)?;
+        if choice.log_likelihoods[choice.index] == f64::NEG_INFINITY {
+            // Every candidate is too long for this (very short) audio.
+            return Ok(Vec::new());
+        }
+        let target: Vec<usize> = self.labels[choice.index]
+            .iter()
+            .map(|&l| l as usize)
+            .collect();
+        let alignment = force_align(&log_probs[..steps * classes], classes, &target, blank)?;
+        Ok(alignment
+            .spans
+            .iter()
+            .map(|s| Emission {
+                label: s.label,
+                step: s.start,
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +216,11 @@ mod tests {
             .map(|r| (0..5).fold(0, |b, i| if r[i] > r[b] { i } else { b }))
             .collect();
         assert_eq!(greedy, vec![1, 4, 3]);
+        // As a decoder: the characters of "one" at its best-path frames.
+        let em = choices.decode(&lp, 3, 5, 4).unwrap();
+        let labels: Vec<usize> = em.iter().map(|e| e.label).collect();
+        assert_eq!(labels, vec![1, 2, 3]);
+        assert_eq!(em.iter().map(|e| e.step).collect::<Vec<_>>(), vec![0, 1, 2]);
     }
 
     #[test]
