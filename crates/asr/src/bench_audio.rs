@@ -70,6 +70,6 @@ mod tests {
             .chunks(1600)
             .filter(|w| w.iter().map(|x| x * x).sum::<f32>() / (w.len() as f32) < 1e-4)
             .count();
-        assert!(quiet >= 3 && quiet < 50, "{quiet} quiet windows of 100");
+        assert!((3..50).contains(&quiet), "{quiet} quiet windows of 100");
     }
 }

@@ -2,6 +2,7 @@
 //! `sori_asr::recognize` and `sori_asr::eval`.
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
+use sori_asr::choices::Choices;
 use sori_asr::eval::{evaluate_with, EvalReport};
 use sori_asr::lm::load_for_model;
 use sori_asr::metrics::alignment_lines;
@@ -44,9 +45,21 @@ pub struct DecodeArgs {
     /// a comma-separated list.
     #[arg(long, value_delimiter = ',', default_value = "2.0")]
     beta: Vec<f64>,
+    /// Closed vocabulary: answer with the likeliest of these comma-separated
+    /// transcripts (e.g. the ten digit words), scored by CTC likelihood.
+    #[arg(long, conflicts_with_all = ["beam", "lm"])]
+    choices: Option<String>,
 }
 
 impl DecodeArgs {
+    /// The closed-vocabulary decoder of `--choices`, if given.
+    pub fn choices(&self, rec: &Recognizer) -> Result<Option<Choices>> {
+        Ok(match &self.choices {
+            Some(spec) => Some(Choices::parse(spec, &rec.model.config.vocab)?),
+            None => None,
+        })
+    }
+
     pub fn recognizer(&self) -> Result<Recognizer> {
         tch::set_num_threads(self.threads.max(1));
         let mut rec = Recognizer::load(&self.model)?;
@@ -107,6 +120,9 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
     }
     if let Some((_, d)) = beams.pop() {
         rec.decoder = Box::new(d);
+    }
+    if let Some(c) = a.decode.choices(&rec)? {
+        rec.decoder = Box::new(c);
     }
     let many = a.files.len() > 1;
     let mut ok = true;
@@ -184,6 +200,11 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
     for (name, d) in &beams {
         names.push(name.clone());
         decoders.push(d);
+    }
+    let choices = a.decode.choices(&rec)?;
+    if let Some(c) = &choices {
+        names.push("choices".into());
+        decoders.push(c);
     }
     let reports = evaluate_with(&mut rec, &utts, &decoders, |_, _| {});
     if a.verbose {
