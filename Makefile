@@ -5,7 +5,7 @@ CARGO ?= cargo
 CORPORA ?= $(if $(wildcard ../shared/corpora),../shared/corpora,)
 export LIBTORCH_BYPASS_VERSION_CHECK := 1
 
-.PHONY: all setup build test lint fmt bench bench-quick demo clean
+.PHONY: all setup build test lint fmt fuzz bench bench-quick demo clean
 
 all: build
 
@@ -24,6 +24,14 @@ lint: setup
 
 fmt:
 	$(CARGO) fmt --all
+
+# The property-based harnesses (WAV bytes, CTC inputs, manifests, vocab.json,
+# config.json/checkpoints, ARPA) with many more cases than `make test` runs.
+FUZZ_CASES ?= 20000
+fuzz: setup
+	SORI_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --workspace \
+	  --test robustness --test proptest_inputs --test proptest_manifest \
+	  --test proptest_vocab --test proptest_loading --test arpa_errors
 
 bench: setup
 	scripts/bench.sh full

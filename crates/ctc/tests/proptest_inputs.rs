@@ -116,7 +116,8 @@ fn valid() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<i64>)> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 200,
+        // `make fuzz` raises the count with SORI_FUZZ_CASES.
+        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -47,7 +47,10 @@ fn valid_wav(channels: u16, rate: u32, bits: u16, float: bool, n: usize) -> Vec<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300),
+    ))]
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         pipeline(&bytes);

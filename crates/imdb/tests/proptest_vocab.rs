@@ -75,7 +75,8 @@ fn word() -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 48,
+        // `make fuzz` raises the count with SORI_FUZZ_CASES.
+        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -270,7 +270,8 @@ fn exercise(lm: &NgramLm) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 600,
+        // `make fuzz` raises the count with SORI_FUZZ_CASES.
+        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -35,9 +35,17 @@ fn pre(w: &HashMap<String, Tensor>, x: &Tensor, h: &Tensor, k: i64) -> Tensor {
         + block(&w["bias_hh_l0"], k)
 }
 
+/// Agreement to f32 rounding, relative to the values' size: the fused
+/// kernel sums in another order (and with MKL/oneDNN's own blocking), so a
+/// cell state of magnitude 3 may differ in the 6th digit. A wrong gate order
+/// or bias layout differs by 1e-1.
 fn close(a: &Tensor, b: &Tensor, what: &str) {
     let d = (a - b).abs().max().double_value(&[]);
-    assert!(d < 1e-5, "{what}: hand vs libtorch differ by {d}");
+    let scale = b.abs().max().double_value(&[]);
+    assert!(
+        d < 2e-5 * (1.0 + scale),
+        "{what}: hand vs libtorch differ by {d} (values up to {scale})"
+    );
 }
 
 #[test]

@@ -114,7 +114,8 @@ fn check_config(bytes: &[u8]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 64,
+        // `make fuzz` raises the count with SORI_FUZZ_CASES.
+        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
