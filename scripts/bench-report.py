@@ -66,6 +66,19 @@ def _criterion_dir(root):
     return out
 
 
+def _over_rounds(per_round, keep):
+    """{id: {round: record}} -> {id: {"median_s": median of the round medians,
+    "min_s", "max_s", "rounds": {round: median_s}, and `keep` from the last round}}."""
+    out = {}
+    for k, rounds in per_round.items():
+        meds = [r["median_s"] for r in rounds.values()]
+        last = rounds[max(rounds)]
+        out[k] = {"median_s": _median(meds), "min_s": min(meds), "max_s": max(meds),
+                  "rounds": {r: v["median_s"] for r, v in rounds.items()},
+                  **{f: last.get(f) for f in keep}}
+    return out
+
+
 def criterion_results():
     """{full_id: {"median_s": median over rounds, "rounds": {round: median_s}, ...}}.
     Rounds are target/bench/rounds/N/criterion (scripts/bench.sh); a plain
@@ -78,14 +91,7 @@ def criterion_results():
     if not per_round:
         for k, v in _criterion_dir(os.path.join(TARGET, "criterion")).items():
             per_round[k] = {1: v}
-    out = {}
-    for k, rounds in per_round.items():
-        meds = [r["median_s"] for r in rounds.values()]
-        last = rounds[max(rounds)]
-        out[k] = {"median_s": _median(meds), "min_s": min(meds), "max_s": max(meds),
-                  "rounds": {r: v["median_s"] for r, v in rounds.items()},
-                  "ci_low_s": last["ci_low_s"], "ci_high_s": last["ci_high_s"], "mad_s": last["mad_s"]}
-    return out
+    return _over_rounds(per_round, ("ci_low_s", "ci_high_s", "mad_s"))
 
 
 def peer_results():
@@ -104,14 +110,7 @@ def peer_results():
                 rnd = int(rec.get("round", 1))
                 for r in normalise(rec):
                     per_round.setdefault(r["bench"], {})[rnd] = r
-    out = {}
-    for k, rounds in per_round.items():
-        meds = [r["median_s"] for r in rounds.values()]
-        last = rounds[max(rounds)]
-        out[k] = {"bench": k, "median_s": _median(meds), "min_s": min(meds), "max_s": max(meds),
-                  "rounds": {r: v["median_s"] for r, v in rounds.items()},
-                  "threads": last.get("threads"), "note": last.get("note")}
-    return out
+    return _over_rounds(per_round, ("threads",))
 
 
 def normalise(rec):

@@ -7,11 +7,8 @@
 //! model of `asr train`'s default architecture (the cost does not depend on
 //! the weights); the audio is `bench_audio::speech_like`.
 use criterion::{criterion_group, criterion_main, Criterion};
-use sori_asr::bench_audio::speech_like;
-use sori_asr::frontend::FrontEnd;
-use sori_asr::model::{Architecture, AsrConfig, AsrModel};
+use sori_asr::bench_audio::{speech_like, untrained_default_model};
 use sori_asr::recognize::Recognizer;
-use sori_asr::Vocab;
 use std::path::Path;
 use std::time::Duration;
 
@@ -19,13 +16,7 @@ fn recognizer() -> (Recognizer, &'static str) {
     if let Some(dir) = std::env::var_os("SORI_ASR_MODEL") {
         return (Recognizer::load(Path::new(&dir)).unwrap(), "trained");
     }
-    tch::manual_seed(1);
-    let vocab = Vocab::new(" abcdefghijklmnopqrstuvwxyz'".chars());
-    let model = AsrModel::new(
-        AsrConfig::new(FrontEnd::default(), vocab, &Architecture::default()),
-        tch::Device::Cpu,
-    )
-    .unwrap();
+    let model = untrained_default_model().unwrap();
     (Recognizer::new(model).unwrap(), "default_arch")
 }
 

@@ -6,11 +6,7 @@
 //! writes `OUT_DIR/model/` (the default `asr train` architecture, randomly
 //! initialised: the cost of transcribing does not depend on the weights) and
 //! `OUT_DIR/long.wav` (SECONDS, default 600, of 16 kHz speech-like audio).
-use sori_asr::bench_audio::speech_like;
-use sori_asr::frontend::FrontEnd;
-use sori_asr::model::{Architecture, AsrConfig, AsrModel};
-use sori_asr::Vocab;
-use sori_train::{ModelDir, Which};
+use sori_asr::bench_audio::{speech_like, untrained_default_model};
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
@@ -26,18 +22,10 @@ fn main() -> anyhow::Result<()> {
         None => 600.0,
     };
     std::fs::create_dir_all(&out)?;
-    tch::manual_seed(1);
-    let frontend = FrontEnd::default();
-    let vocab = Vocab::new(" abcdefghijklmnopqrstuvwxyz'".chars());
-    let model = AsrModel::new(
-        AsrConfig::new(frontend.clone(), vocab, &Architecture::default()),
-        tch::Device::Cpu,
-    )?;
-    let dir = ModelDir::create(out.join("model"))?;
-    model.write_config(&dir)?;
-    dir.save_weights(&model.vs, Which::Last)?;
+    let model = untrained_default_model()?;
+    model.save_as(&out.join("model"))?;
 
-    let rate = frontend.sample_rate;
+    let rate = model.config.frontend.sample_rate;
     let samples = speech_like((seconds * rate as f64) as usize, rate);
     let spec = hound::WavSpec {
         channels: 1,

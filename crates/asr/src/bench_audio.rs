@@ -1,11 +1,29 @@
-//! Speech-like audio for benchmarks that must run on a fresh clone (no
-//! espeak-ng corpus, no recordings): voiced "syllables" (a gliding pitch with
+//! Benchmark fixtures that must exist on a fresh clone (no espeak-ng corpus,
+//! no recordings, no trained model): an untrained model of the default
+//! architecture, and speech-like audio: voiced "syllables" (a gliding pitch with
 //! harmonics under a 4 Hz envelope) separated by short pauses, plus a little
 //! noise. It is neither silent nor stationary, so the front end's checks
 //! pass, and it has quiet gaps where long-audio chunking can cut. The cost
 //! of transcribing it equals that of real speech of the same length.
+use crate::error::Result;
+use crate::frontend::FrontEnd;
+use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
+use crate::vocab::Vocab;
 use std::f64::consts::TAU;
+
+/// `asr train`'s default architecture and front end over lower-case English
+/// letters, space and apostrophe, initialised from a fixed seed: what the
+/// benchmarks time on a fresh clone (the cost of a forward pass does not
+/// depend on the weights).
+pub fn untrained_default_model() -> Result<AsrModel> {
+    tch::manual_seed(1);
+    let vocab = Vocab::new(" abcdefghijklmnopqrstuvwxyz'".chars());
+    AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), vocab, &Architecture::default()),
+        tch::Device::Cpu,
+    )
+}
 
 /// `n` samples at `rate` Hz in [-1, 1], deterministic.
 pub fn speech_like(n: usize, rate: u32) -> Vec<f32> {

@@ -146,43 +146,7 @@ impl Decoder for Choices {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Brute force: the probability of a target is the sum over all frame
-    /// labelings that collapse to it.
-    fn brute_force(lp: &[f32], steps: usize, classes: usize, blank: usize, target: &[i64]) -> f64 {
-        let mut total = 0.0f64;
-        let mut path = vec![0usize; steps];
-        loop {
-            let mut collapsed = Vec::new();
-            let mut prev = usize::MAX;
-            for &c in &path {
-                if c != prev && c != blank {
-                    collapsed.push(c as i64);
-                }
-                prev = c;
-            }
-            if collapsed == target {
-                total += path
-                    .iter()
-                    .enumerate()
-                    .map(|(t, &c)| lp[t * classes + c] as f64)
-                    .sum::<f64>()
-                    .exp();
-            }
-            let mut t = 0;
-            loop {
-                if t == steps {
-                    return total.ln();
-                }
-                path[t] += 1;
-                if path[t] < classes {
-                    break;
-                }
-                path[t] = 0;
-                t += 1;
-            }
-        }
-    }
+    use sori_ctc::annyeong::brute_force_loss;
 
     fn log_softmax(rows: &[[f32; 5]]) -> Vec<f32> {
         rows.iter()
@@ -208,7 +172,10 @@ mod tests {
         let got = choices.pick(&lp, 3, 5, 4).unwrap();
         assert_eq!(got.text, "one");
         for (labels, score) in choices.labels.iter().zip(&got.log_likelihoods) {
-            let want = brute_force(&lp, 3, 5, 4, labels);
+            // Brute force over all 5^3 frame labelings (sori-ctc's oracle).
+            let lp64: Vec<f64> = lp.iter().map(|&v| v as f64).collect();
+            let target: Vec<usize> = labels.iter().map(|&l| l as usize).collect();
+            let want = -brute_force_loss(&lp64, 5, &target, 4);
             assert!((score - want).abs() < 1e-5, "{score} vs {want}");
         }
         let greedy: Vec<usize> = lp

@@ -140,6 +140,16 @@ impl AsrModel {
         Ok(())
     }
 
+    /// Writes a complete model directory at `path` (config and the current
+    /// weights as `last.safetensors`), loadable by [`AsrModel::load`]: how
+    /// tests and benchmarks make an untrained model without training.
+    pub fn save_as(&self, path: &Path) -> Result<()> {
+        let dir = ModelDir::create(path)?;
+        self.write_config(&dir)?;
+        dir.save_weights(&self.vs, sori_train::Which::Last)?;
+        Ok(())
+    }
+
     /// Log-probabilities `[B, T', classes]` of a padded feature batch
     /// `[B, T, dim]`, and the `T'` of each sequence after frame stacking.
     pub fn forward(&self, xs: &Tensor, lengths: &[i64], train: bool) -> Result<(Tensor, Vec<i64>)> {

@@ -35,7 +35,6 @@ fn write_wav(path: &Path, sample_rate: u32, channels: u16, seconds: f32) {
 
 /// An untrained model (enough for loading and decoding).
 fn model_dir(path: &Path) {
-    let md = sori_train::ModelDir::create(path).unwrap();
     let arch = Architecture {
         hidden: 8,
         layers: 1,
@@ -46,8 +45,7 @@ fn model_dir(path: &Path) {
         tch::Device::Cpu,
     )
     .unwrap();
-    model.write_config(&md).unwrap();
-    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+    model.save_as(path).unwrap();
 }
 
 fn p(path: &Path) -> String {

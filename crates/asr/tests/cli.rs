@@ -35,7 +35,6 @@ fn write_wav(path: &Path, amplitude: f32) {
 /// An untrained model directory (enough to exercise loading and decoding).
 fn model_dir(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("model");
-    let md = sori_train::ModelDir::create(&out).unwrap();
     let arch = Architecture {
         hidden: 16,
         layers: 1,
@@ -46,8 +45,7 @@ fn model_dir(dir: &Path) -> std::path::PathBuf {
         tch::Device::Cpu,
     )
     .unwrap();
-    model.write_config(&md).unwrap();
-    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+    model.save_as(&out).unwrap();
     out
 }
 

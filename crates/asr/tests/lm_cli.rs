@@ -44,7 +44,6 @@ fn write_wav(path: &Path) {
 /// An untrained model over the characters of "cab" (and space).
 fn model_dir(dir: &Path) -> PathBuf {
     let out = dir.join("model");
-    let md = sori_train::ModelDir::create(&out).unwrap();
     let arch = Architecture {
         hidden: 16,
         layers: 1,
@@ -55,8 +54,7 @@ fn model_dir(dir: &Path) -> PathBuf {
         tch::Device::Cpu,
     )
     .unwrap();
-    model.write_config(&md).unwrap();
-    md.save_weights(&model.vs, sori_train::Which::Last).unwrap();
+    model.save_as(&out).unwrap();
     out
 }
 

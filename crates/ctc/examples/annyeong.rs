@@ -6,8 +6,8 @@
 //!
 //! Run: `cargo run --release -p sori-ctc --example annyeong`
 
-use sori_ctc::annyeong::{brute_force_loss, toy_log_probs, BLANK, LABELS, TARGET};
-use sori_ctc::{ctc_loss, trellis, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+use sori_ctc::annyeong::{brute_force_loss, native_loss, toy_log_probs, BLANK, LABELS, TARGET};
+use sori_ctc::trellis;
 
 fn main() {
     let frames = 8;
@@ -51,25 +51,11 @@ fn main() {
             println!();
         }
     }
-    let native = ctc_loss(
-        &CtcBatch {
-            log_probs: &lp,
-            shape: Shape::new(frames, 1, classes),
-            targets: Targets::Concatenated(&[1, 2, 3, 4, 5]),
-            input_lengths: &[frames as i64],
-            target_lengths: &[5],
-        },
-        &CtcOptions {
-            blank: BLANK,
-            reduction: Reduction::Sum,
-            zero_infinity: false,
-        },
-    )
-    .expect("valid toy input");
+    let native = native_loss(&lp).expect("valid toy input");
     let brute = brute_force_loss(&lp, classes, &TARGET, BLANK);
     println!("\nloss = -ln p(안녕하세요 | x)");
     println!("  trellis      {:.10}", tr.loss);
-    println!("  native fast  {:.10}", native.loss);
+    println!("  native fast  {:.10}", native);
     println!(
         "  brute force  {:.10} (sum over all 7^{frames} paths)",
         brute

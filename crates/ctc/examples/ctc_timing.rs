@@ -1,23 +1,17 @@
 //! Quick timing of native CTC forward+backward against libtorch's, and of
 //! the beam search, without criterion (best of N runs, release profile):
-//! prints one JSON line. The criterion version is `benches/ctc.rs`.
+//! prints one JSON line. The criterion version is `benches/ctc.rs`; both
+//! take their inputs from `benches/common`.
 //!
 //! Run: `cargo run --release -p sori-ctc --example ctc_timing`
 
 use std::time::Instant;
 
-use sori_ctc::{beam_search, ctc_loss_grad, BeamOptions, CtcBatch, CtcOptions, Shape, Targets};
-use tch::Tensor;
+use sori_ctc::{beam_search, ctc_loss_grad, BeamOptions, CtcOptions};
 
-fn lcg(seed: u64) -> impl FnMut() -> f64 {
-    let mut x = seed;
-    move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+#[path = "../benches/common/mod.rs"]
+mod common;
+use common::{data, peaky_log_probs, SHAPES};
 
 fn best_ms(reps: usize, mut f: impl FnMut()) -> f64 {
     f();
@@ -33,51 +27,11 @@ fn best_ms(reps: usize, mut f: impl FnMut()) -> f64 {
 fn main() {
     let all = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut fields = Vec::new();
-    for (i, &(t, n, c, s)) in [
-        (150usize, 32usize, 29usize, 40usize),
-        (500, 16, 29, 120),
-        (200, 16, 1000, 50),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let mut next = lcg(17 + i as u64);
-        let logits: Vec<f32> = (0..t * n * c)
-            .map(|_| (next() * 6.0 - 3.0) as f32)
-            .collect();
-        let lp = sori_ctc::log_softmax_rows(&logits, c);
-        let targets: Vec<i64> = (0..n * s)
-            .map(|_| 1 + (next() * (c - 1) as f64) as i64)
-            .collect();
-        let il = vec![t as i64; n];
-        let tl = vec![s as i64; n];
-        let batch = CtcBatch {
-            log_probs: &lp,
-            shape: Shape::new(t, n, c),
-            targets: Targets::Padded {
-                labels: &targets,
-                max_len: s,
-            },
-            input_lengths: &il,
-            target_lengths: &tl,
-        };
-        let lpt = Tensor::from_slice(&lp).view([t as i64, n as i64, c as i64]);
-        let tt = Tensor::from_slice(&targets).view([n as i64, s as i64]);
-        let torch_step = || {
-            let x = lpt.detach().set_requires_grad(true);
-            let loss = Tensor::ctc_loss(
-                &x,
-                &tt,
-                il.as_slice(),
-                tl.as_slice(),
-                0,
-                tch::Reduction::Mean,
-                false,
-            );
-            loss.backward();
-            (loss.double_value(&[]), x.grad())
-        };
-        let (tl_loss, tgrad) = torch_step();
+    for (i, &(t, n, c, s)) in SHAPES.iter().enumerate() {
+        let d = data(t, n, c, s, 17 + i as u64);
+        let batch = d.batch();
+        let (lpt, tt) = d.tensors();
+        let (tl_loss, tgrad) = d.torch_step(&lpt, &tt);
         let ours = ctc_loss_grad(&batch, &CtcOptions::default()).expect("valid");
         let tgrad = Vec::<f32>::try_from(tgrad.flatten(0, -1)).expect("f32");
         let gmax = tgrad.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -99,29 +53,18 @@ fn main() {
                 pool.install(|| ctc_loss_grad(&batch, &CtcOptions::default()).expect("valid"));
             });
             let torch = best_ms(reps, || {
-                let _ = torch_step();
+                let _ = d.torch_step(&lpt, &tt);
             });
             fields.push(format!(
-                "\"T{t}_N{n}_C{c}_S{s}/{threads}t\": {{\"native_ms\": {native:.3}, \"libtorch_ms\": {torch:.3}, \"speedup\": {:.2}, \"loss_rel_diff\": {loss_rel:.2e}, \"grad_max_diff_rel_to_scale\": {max_grad_diff:.2e}}}",
+                "\"{}/{threads}t\": {{\"native_ms\": {native:.3}, \"libtorch_ms\": {torch:.3}, \"speedup\": {:.2}, \"loss_rel_diff\": {loss_rel:.2e}, \"grad_max_diff_rel_to_scale\": {max_grad_diff:.2e}}}",
+                d.name(),
                 torch / native
             ));
         }
     }
     // Beam search: 150 peaky frames, 29 classes, beam 16, no LM, one core.
-    let (frames, classes) = (150usize, 29usize);
-    let mut next = lcg(99);
-    let mut logits = Vec::with_capacity(frames * classes);
-    for _ in 0..frames {
-        let hot = if next() < 0.6 {
-            0
-        } else {
-            1 + (next() * 28.0) as usize
-        };
-        for c in 0..classes {
-            logits.push((next() * 2.0 + if c == hot { 6.0 } else { 0.0 }) as f32);
-        }
-    }
-    let lp = sori_ctc::log_softmax_rows(&logits, classes);
+    let classes = 29;
+    let lp = peaky_log_probs(150, classes, 99);
     let opts = BeamOptions {
         beam_width: 16,
         ..Default::default()

@@ -34,6 +34,29 @@ pub fn toy_log_probs(frames: usize) -> Vec<f64> {
     out
 }
 
+/// The toy's loss (`-ln p(안녕하세요 | x)`, sum reduction) by the fast
+/// native batch loss, in the precision of `log_probs` (`[frames, 7]`).
+pub fn native_loss<F: crate::real::Real>(log_probs: &[F]) -> Result<F, crate::CtcError> {
+    let classes = LABELS.len();
+    let frames = log_probs.len() / classes;
+    let target: Vec<i64> = TARGET.iter().map(|&c| c as i64).collect();
+    let out = crate::loss::ctc_loss(
+        &crate::loss::CtcBatch {
+            log_probs,
+            shape: crate::loss::Shape::new(frames, 1, classes),
+            targets: crate::loss::Targets::Concatenated(&target),
+            input_lengths: &[frames as i64],
+            target_lengths: &[TARGET.len() as i64],
+        },
+        &crate::loss::CtcOptions {
+            blank: BLANK,
+            reduction: crate::loss::Reduction::Sum,
+            zero_infinity: false,
+        },
+    )?;
+    Ok(out.loss)
+}
+
 /// -ln of the summed probability of every path that collapses to `target`
 /// (classes^frames paths: tiny inputs only).
 pub fn brute_force_loss(log_probs: &[f64], classes: usize, target: &[usize], blank: usize) -> f64 {

@@ -12,6 +12,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::error::CtcError;
 use crate::loss::{ctc_loss, ctc_loss_grad, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+use crate::real::Real;
 
 /// The native CTC loss as a tch loss (see the crate docs for an example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,8 +75,54 @@ impl CtcLoss {
         input_lengths: &[i64],
         target_lengths: &[i64],
     ) -> Result<Tensor, CtcError> {
-        let (value, _) = self.forward_inner(log_probs, targets, input_lengths, target_lengths)?;
-        Ok(value)
+        let (lp, shape, kind) = host_log_probs(log_probs)?;
+        let (labels, layout) = host_targets(targets, shape.batch)?;
+        let run = Native {
+            shape,
+            targets: layout.targets(&labels),
+            input_lengths,
+            target_lengths,
+            opts: self.options(),
+            want_grad: true,
+        };
+        let (losses, _, grad) = lp.run(&run)?;
+        let device = log_probs.device();
+        let grad = grad
+            .expect("the gradient was asked for")
+            .f_view([
+                shape.frames as i64,
+                shape.batch as i64,
+                shape.classes as i64,
+            ])
+            .and_then(|g| g.f_to_device(device))
+            .map_err(terr)?;
+        let losses = Tensor::f_from_slice(&losses)
+            .and_then(|t| t.f_to_kind(kind))
+            .and_then(|t| t.f_to_device(device))
+            .map_err(terr)?;
+        let per = log_probs
+            .f_mul(&grad)
+            .and_then(|p| p.f_sum_dim_intlist(&[0i64, 2][..], false, kind))
+            .map_err(terr)?;
+        let value = per
+            .f_sub(&per.detach())
+            .and_then(|v| v.f_add(&losses))
+            .map_err(terr)?;
+        match self.reduction {
+            Reduction::None => Ok(value),
+            Reduction::Sum => value.f_sum(kind).map_err(terr),
+            Reduction::Mean => {
+                let lens: Vec<f64> = target_lengths.iter().map(|&l| l.max(1) as f64).collect();
+                let lens = Tensor::f_from_slice(&lens)
+                    .and_then(|t| t.f_to_kind(kind))
+                    .and_then(|t| t.f_to_device(device))
+                    .map_err(terr)?;
+                value
+                    .f_div(&lens)
+                    .and_then(|v| v.f_mean(kind))
+                    .map_err(terr)
+            }
+        }
     }
 
     /// Loss value only, as plain numbers (per-sequence losses and the reduced
@@ -87,133 +134,80 @@ impl CtcLoss {
         input_lengths: &[i64],
         target_lengths: &[i64],
     ) -> Result<(Vec<f64>, f64), CtcError> {
-        let (lp, shape, kind) = host_log_probs(log_probs)?;
+        let (lp, shape, _) = host_log_probs(log_probs)?;
         let (labels, layout) = host_targets(targets, shape.batch)?;
-        let opts = CtcOptions {
-            reduction: self.reduction,
-            ..self.options()
+        let run = Native {
+            shape,
+            targets: layout.targets(&labels),
+            input_lengths,
+            target_lengths,
+            opts: CtcOptions {
+                reduction: self.reduction,
+                ..self.options()
+            },
+            want_grad: false,
         };
-        let out = match lp {
-            HostData::F32(v) => {
-                let o = ctc_loss(
-                    &CtcBatch {
-                        log_probs: &v,
-                        shape,
-                        targets: layout.targets(&labels),
-                        input_lengths,
-                        target_lengths,
-                    },
-                    &opts,
-                )?;
-                (o.losses.iter().map(|&x| x as f64).collect(), o.loss as f64)
-            }
-            HostData::F64(v) => {
-                let o = ctc_loss(
-                    &CtcBatch {
-                        log_probs: &v,
-                        shape,
-                        targets: layout.targets(&labels),
-                        input_lengths,
-                        target_lengths,
-                    },
-                    &opts,
-                )?;
-                (o.losses, o.loss)
-            }
-        };
-        let _ = kind;
-        Ok(out)
+        let (losses, loss, _) = lp.run(&run)?;
+        Ok((losses, loss))
     }
+}
 
-    fn forward_inner(
+/// One call of the native loss on host data.
+struct Native<'a> {
+    shape: Shape,
+    targets: Targets<'a>,
+    input_lengths: &'a [i64],
+    target_lengths: &'a [i64],
+    opts: CtcOptions,
+    want_grad: bool,
+}
+
+impl Native<'_> {
+    /// Per-sequence losses and the reduced loss as f64, and (when asked
+    /// for) the gradient as a flat tensor of the data's kind with NaN
+    /// (infinite losses without `zero_infinity`) replaced by 0.
+    fn on<F: Real + tch::kind::Element>(
         &self,
-        log_probs: &Tensor,
-        targets: &Tensor,
-        input_lengths: &[i64],
-        target_lengths: &[i64],
-    ) -> Result<(Tensor, ()), CtcError> {
-        let (lp, shape, kind) = host_log_probs(log_probs)?;
-        let (labels, layout) = host_targets(targets, shape.batch)?;
-        let opts = self.options();
-        let dims = [
-            shape.frames as i64,
-            shape.batch as i64,
-            shape.classes as i64,
-        ];
-        let device = log_probs.device();
-        let (losses, grad) = match lp {
-            HostData::F32(v) => {
-                let o = ctc_loss_grad(
-                    &CtcBatch {
-                        log_probs: &v,
-                        shape,
-                        targets: layout.targets(&labels),
-                        input_lengths,
-                        target_lengths,
-                    },
-                    &opts,
-                )?;
-                let mut g = o.grad;
-                g.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
-                (
-                    Tensor::f_from_slice(&o.losses).map_err(terr)?,
-                    Tensor::f_from_slice(&g).map_err(terr)?,
-                )
-            }
-            HostData::F64(v) => {
-                let o = ctc_loss_grad(
-                    &CtcBatch {
-                        log_probs: &v,
-                        shape,
-                        targets: layout.targets(&labels),
-                        input_lengths,
-                        target_lengths,
-                    },
-                    &opts,
-                )?;
-                let mut g = o.grad;
-                g.iter_mut().filter(|x| x.is_nan()).for_each(|x| *x = 0.0);
-                (
-                    Tensor::f_from_slice(&o.losses).map_err(terr)?,
-                    Tensor::f_from_slice(&g).map_err(terr)?,
-                )
-            }
+        log_probs: &[F],
+    ) -> Result<(Vec<f64>, f64, Option<Tensor>), CtcError> {
+        let batch = CtcBatch {
+            log_probs,
+            shape: self.shape,
+            targets: self.targets,
+            input_lengths: self.input_lengths,
+            target_lengths: self.target_lengths,
         };
-        let grad = grad
-            .f_view(dims)
-            .and_then(|g| g.f_to_device(device))
-            .map_err(terr)?;
-        let losses = losses.f_to_device(device).map_err(terr)?;
-        let per = log_probs
-            .f_mul(&grad)
-            .and_then(|p| p.f_sum_dim_intlist(&[0i64, 2][..], false, kind))
-            .map_err(terr)?;
-        let value = per
-            .f_sub(&per.detach())
-            .and_then(|v| v.f_add(&losses))
-            .map_err(terr)?;
-        let reduced = match self.reduction {
-            Reduction::None => value,
-            Reduction::Sum => value.f_sum(kind).map_err(terr)?,
-            Reduction::Mean => {
-                let lens: Vec<f64> = target_lengths.iter().map(|&l| l.max(1) as f64).collect();
-                let lens = Tensor::f_from_slice(&lens)
-                    .and_then(|t| t.f_to_kind(kind))
-                    .and_then(|t| t.f_to_device(device))
-                    .map_err(terr)?;
-                value
-                    .f_div(&lens)
-                    .and_then(|v| v.f_mean(kind))
-                    .map_err(terr)?
-            }
+        let out = if self.want_grad {
+            ctc_loss_grad(&batch, &self.opts)?
+        } else {
+            ctc_loss(&batch, &self.opts)?
         };
-        Ok((reduced, ()))
+        let grad = if self.want_grad {
+            let mut g = out.grad;
+            g.iter_mut()
+                .filter(|x| x.is_nan())
+                .for_each(|x| *x = <F as Real>::ZERO);
+            Some(Tensor::f_from_slice(&g).map_err(terr)?)
+        } else {
+            None
+        };
+        let losses = out.losses.iter().map(|x| x.to_f64()).collect();
+        Ok((losses, out.loss.to_f64(), grad))
     }
 }
 
 enum HostData {
     F32(Vec<f32>),
     F64(Vec<f64>),
+}
+
+impl HostData {
+    fn run(&self, native: &Native<'_>) -> Result<(Vec<f64>, f64, Option<Tensor>), CtcError> {
+        match self {
+            HostData::F32(v) => native.on(v),
+            HostData::F64(v) => native.on(v),
+        }
+    }
 }
 
 fn host_log_probs(log_probs: &Tensor) -> Result<(HostData, Shape, Kind), CtcError> {

@@ -2,9 +2,9 @@
 //! and through the fast native loss; every frame of alpha+beta sums to the
 //! same total.
 
-use sori_ctc::annyeong::{brute_force_loss, toy_log_probs, BLANK, LABELS, TARGET};
+use sori_ctc::annyeong::{brute_force_loss, native_loss, toy_log_probs, BLANK, LABELS, TARGET};
 use sori_ctc::real::log_add;
-use sori_ctc::{ctc_loss, trellis, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+use sori_ctc::trellis;
 
 #[test]
 fn annyeong_trellis_and_loss_equal_brute_force() {
@@ -21,36 +21,8 @@ fn annyeong_trellis_and_loss_equal_brute_force() {
             .fold(f64::NEG_INFINITY, log_add);
         assert!((-z - brute).abs() < 1e-9, "frame {t}: {} vs {brute}", -z);
     }
-    let native = ctc_loss(
-        &CtcBatch {
-            log_probs: &lp,
-            shape: Shape::new(frames, 1, classes),
-            targets: Targets::Concatenated(&[1, 2, 3, 4, 5]),
-            input_lengths: &[frames as i64],
-            target_lengths: &[5],
-        },
-        &CtcOptions {
-            blank: BLANK,
-            reduction: Reduction::Sum,
-            zero_infinity: false,
-        },
-    )
-    .unwrap();
-    assert!((native.loss - brute).abs() < 1e-9);
-    let native32 = ctc_loss(
-        &CtcBatch {
-            log_probs: &lp.iter().map(|&v| v as f32).collect::<Vec<_>>(),
-            shape: Shape::new(frames, 1, classes),
-            targets: Targets::Concatenated(&[1, 2, 3, 4, 5]),
-            input_lengths: &[frames as i64],
-            target_lengths: &[5],
-        },
-        &CtcOptions {
-            blank: BLANK,
-            reduction: Reduction::Sum,
-            zero_infinity: false,
-        },
-    )
-    .unwrap();
-    assert!((native32.loss as f64 - brute).abs() < 1e-5 * brute);
+    let native = native_loss(&lp).unwrap();
+    assert!((native - brute).abs() < 1e-9);
+    let native32 = native_loss(&lp.iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
+    assert!((native32 as f64 - brute).abs() < 1e-5 * brute);
 }

@@ -18,16 +18,7 @@ fn loss_and_gradient_equal_path_enumeration() {
         let blank = rng.range(0, classes - 1);
         let lp = common::random_log_probs(&mut rng, frames, classes, 1.5);
         let len = rng.range(0, frames.min(4));
-        let target: Vec<usize> = (0..len)
-            .map(|_| {
-                let c = rng.range(0, classes - 2);
-                if c >= blank {
-                    c + 1
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let target = common::random_target(&mut rng, len, classes, blank);
         let (want, occ) = brute_force_ctc(&lp, frames, classes, &target, blank);
         let labels: Vec<i64> = target.iter().map(|&c| c as i64).collect();
         let out = ctc_loss_grad(

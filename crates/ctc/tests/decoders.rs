@@ -157,16 +157,7 @@ fn forced_alignment_equals_the_best_enumerated_path() {
         let blank = rng.range(0, classes - 1);
         let lp = common::random_log_probs(&mut rng, frames, classes, 2.0);
         let len = rng.range(0, 3.min(frames));
-        let target: Vec<usize> = (0..len)
-            .map(|_| {
-                let c = rng.range(0, classes - 2);
-                if c >= blank {
-                    c + 1
-                } else {
-                    c
-                }
-            })
-            .collect();
+        let target = common::random_target(&mut rng, len, classes, blank);
         let mut best: Option<(f64, Vec<usize>)> = None;
         for_each_path(frames, classes, |path| {
             if collapse(path, blank) == target {

@@ -44,6 +44,20 @@ pub fn random_log_probs(rng: &mut Rng, frames: usize, classes: usize, scale: f64
 }
 
 /// Calls `f(path)` for every path of `frames` symbols out of `classes`.
+/// `len` random labels in `0..classes`, never the blank.
+pub fn random_target(rng: &mut Rng, len: usize, classes: usize, blank: usize) -> Vec<usize> {
+    (0..len)
+        .map(|_| {
+            let c = rng.range(0, classes - 2);
+            if c >= blank {
+                c + 1
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 pub fn for_each_path(frames: usize, classes: usize, mut f: impl FnMut(&[usize])) {
     let mut path = vec![0usize; frames];
     loop {
