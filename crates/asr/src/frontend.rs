@@ -82,6 +82,13 @@ impl FrontEnd {
         Extractor::new(&self.feature_config()).map_err(|e| AsrError::Config(e.to_string()))
     }
 
+    /// An extractor whose filterbank is warped by `warp` (VTLP; training only).
+    pub fn warped_extractor(&self, warp: f64) -> Result<Extractor> {
+        let mut c = self.feature_config();
+        c.vtln_warp = warp as f32;
+        Extractor::new(&c).map_err(|e| AsrError::Config(e.to_string()))
+    }
+
     /// Reads a WAV file, mixes to mono and resamples to `sample_rate`;
     /// refuses empty and silent audio.
     pub fn load(&self, path: &Path) -> Result<Vec<f32>> {
@@ -294,6 +301,29 @@ mod tests {
                 .count();
             assert!(z == 0 || z == dim);
         }
+    }
+
+    #[test]
+    fn vtlp_warps_the_features_and_1_leaves_them() {
+        let fe = FrontEnd::default();
+        let x = tone(16_000);
+        let p = Path::new("x.wav");
+        let plain = fe.features(&mut fe.extractor().unwrap(), &x, p).unwrap();
+        let one = fe
+            .features(&mut fe.warped_extractor(1.0).unwrap(), &x, p)
+            .unwrap();
+        let warped = fe
+            .features(&mut fe.warped_extractor(1.1).unwrap(), &x, p)
+            .unwrap();
+        assert_eq!(plain.data, one.data);
+        let diff = plain
+            .data
+            .iter()
+            .zip(&warped.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(diff > 0.1, "{diff}");
+        assert!(fe.warped_extractor(3.0).is_err());
     }
 
     #[test]

@@ -38,6 +38,38 @@ pub struct Augment {
     pub noise_prob: f64,
     /// ...at an SNR drawn uniformly from this range (dB).
     pub noise_snr: (f64, f64),
+    /// Vocal tract length perturbation: a filterbank warp drawn uniformly
+    /// from this range per utterance (Jaitly & Hinton 2013), so a model
+    /// trained on few speakers meets many vocal tract lengths.
+    pub vtlp: Option<(f64, f64)>,
+    /// Each training utterance enters this many times (at least 1), each
+    /// copy with its own draws of the augmentations above.
+    pub copies: usize,
+}
+
+impl Augment {
+    /// True when some augmentation would change the audio or features.
+    pub fn is_active(&self) -> bool {
+        !self.speeds.is_empty() || self.noise_prob > 0.0 || self.vtlp.is_some()
+    }
+
+    /// Refuses settings that cannot be applied.
+    pub fn validate(&self) -> Result<()> {
+        if let Some((lo, hi)) = self.vtlp {
+            if !(0.5..=2.0).contains(&lo) || !(0.5..=2.0).contains(&hi) || lo > hi {
+                return Err(AsrError::Config(format!(
+                    "VTLP warp range {lo}..{hi} must satisfy 0.5 <= low <= high <= 2"
+                )));
+            }
+        }
+        if self.copies == 0 || self.copies > 100 {
+            return Err(AsrError::Config(format!(
+                "augmented copies {} must be between 1 and 100",
+                self.copies
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Reads a manifest and checks that its transcripts fit the vocabulary.
@@ -90,6 +122,7 @@ pub fn build_examples(
             |ex, (i, u)| {
                 let ex = ex.as_mut().map_err(|e| AsrError::Config(e.to_string()))?;
                 let mut samples = fe.load(&u.audio)?;
+                let mut warped = None;
                 if let Some((aug, seed)) = augment {
                     let mut rng = Rng::new(seed ^ (i as u64).wrapping_mul(0x9E37_79B9));
                     if !aug.speeds.is_empty() {
@@ -100,7 +133,12 @@ pub fn build_examples(
                         let (lo, hi) = aug.noise_snr;
                         add_noise(&mut samples, lo + (hi - lo) * rng.uniform(), &mut rng);
                     }
+                    if let Some((lo, hi)) = aug.vtlp {
+                        let warp = lo + (hi - lo) * rng.uniform();
+                        warped = Some(fe.warped_extractor(warp)?);
+                    }
                 }
+                let ex = warped.as_mut().unwrap_or(ex);
                 let f = fe.features(ex, &samples, &u.audio)?;
                 let labels =
                     vocab
@@ -333,6 +371,9 @@ pub fn train(
     if let Some(n) = opts.max_train {
         train_utts.truncate(n);
     }
+    if let Some(aug) = &opts.augment {
+        aug.validate()?;
+    }
     let vocab = Vocab::new(
         Vocab::from_texts(train_utts.iter().map(|u| u.text.as_str()))
             .labels()
@@ -349,8 +390,14 @@ pub fn train(
         None => Vec::new(),
     };
     let started = std::time::Instant::now();
+    // Copies are appended whole, so copy k of utterance i sits at index
+    // k * n + i and draws its own augmentations from that index.
+    let copies = opts.augment.as_ref().map_or(1, |a| a.copies.max(1));
+    let augmented_utts: Vec<Utterance> = (0..copies)
+        .flat_map(|_| train_utts.iter().cloned())
+        .collect();
     let train_ex = build_examples(
-        &train_utts,
+        &augmented_utts,
         &opts.frontend,
         &vocab,
         opts.oov,

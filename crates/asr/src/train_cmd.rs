@@ -86,6 +86,12 @@ pub struct TrainCmd {
     /// SNR range of the added noise in dB, "low,high".
     #[arg(long, value_delimiter = ',', default_values_t = [10.0, 30.0])]
     snr: Vec<f64>,
+    /// Vocal tract length perturbation: filterbank warp range "low,high" (e.g. 0.85,1.15), one draw per utterance.
+    #[arg(long, value_delimiter = ',')]
+    vtlp: Vec<f64>,
+    /// Each training utterance enters this many times, each copy with its own augmentation draws.
+    #[arg(long, default_value_t = 1)]
+    copies: usize,
     /// Turn SpecAugment masks off.
     #[arg(long)]
     no_spec_augment: bool,
@@ -104,6 +110,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
     if a.snr.len() != 2 || a.snr[0] > a.snr[1] {
         bail!("--snr needs two values low,high (got {:?})", a.snr);
     }
+    let vtlp = match a.vtlp[..] {
+        [] => None,
+        [lo, hi] => Some((lo, hi)),
+        _ => bail!("--vtlp needs two values low,high (got {:?})", a.vtlp),
+    };
     let defaults = TrainConfig {
         epochs: 20,
         batch_size: 32,
@@ -142,11 +153,14 @@ pub fn run(a: TrainCmd) -> Result<()> {
             dropout: a.dropout,
         },
         oov: a.oov.into(),
-        augment: (!a.speed.is_empty() || a.noise_prob > 0.0).then(|| Augment {
+        augment: Some(Augment {
             speeds: a.speed.clone(),
             noise_prob: a.noise_prob,
             noise_snr: (a.snr[0], a.snr[1]),
-        }),
+            vtlp,
+            copies: a.copies,
+        })
+        .filter(|aug| aug.is_active() || aug.copies != 1),
         spec_augment: (!a.no_spec_augment).then_some(SpecAugment {
             freq_masks: 2,
             freq_width: 8,

@@ -137,6 +137,15 @@ pub struct FeatureConfig {
     /// Half-width of the delta regression window (Kaldi and HTK use 2).
     pub delta_window: usize,
     pub cmvn: Cmvn,
+    /// Vocal tract length warp of the filterbank (Kaldi `vtln_warp`; 1.0 is
+    /// none). Training recipes draw one per utterance (VTLP) so that a model
+    /// meets many vocal tract lengths from a few speakers.
+    pub vtln_warp: f32,
+    /// Below this frequency (Hz) the warp is a line to `f_min` (Kaldi `vtln_low`).
+    pub vtln_low: f32,
+    /// Above this frequency the warp is a line to the upper edge; negative
+    /// values count down from the Nyquist frequency (Kaldi `vtln_high`).
+    pub vtln_high: f32,
 }
 
 fn ms_to_samples(ms: f32, rate: u32) -> usize {
@@ -194,6 +203,9 @@ impl FeatureConfig {
             delta_order: 0,
             delta_window: 2,
             cmvn: Cmvn::None,
+            vtln_warp: 1.0,
+            vtln_low: 100.0,
+            vtln_high: -500.0,
         }
     }
 
@@ -242,6 +254,9 @@ impl FeatureConfig {
             delta_order: 0,
             delta_window: 2,
             cmvn: Cmvn::None,
+            vtln_warp: 1.0,
+            vtln_low: 100.0,
+            vtln_high: -500.0,
         }
     }
 
@@ -268,6 +283,16 @@ impl FeatureConfig {
     /// Upper filterbank edge in Hz.
     pub fn high_freq(&self) -> f32 {
         self.f_max.unwrap_or(self.sample_rate as f32 / 2.0)
+    }
+
+    /// The VTLN cut-offs in Hz (`vtln_high` resolved against Nyquist).
+    pub fn vtln_cutoffs(&self) -> (f32, f32) {
+        let hi = if self.vtln_high < 0.0 {
+            self.sample_rate as f32 / 2.0 + self.vtln_high
+        } else {
+            self.vtln_high
+        };
+        (self.vtln_low, hi)
     }
 
     /// Width of one output row.
@@ -359,6 +384,19 @@ impl FeatureConfig {
         };
         if !valid_log {
             return bad("log floor / amin must be positive and top_db non-negative".into());
+        }
+        if !(self.vtln_warp.is_finite() && (0.5..=2.0).contains(&self.vtln_warp)) {
+            return bad(format!("vtln_warp {} outside 0.5..2", self.vtln_warp));
+        }
+        if self.vtln_warp != 1.0 {
+            let (lo, hi) = self.vtln_cutoffs();
+            if !(self.f_min < lo && lo < hi && hi < self.high_freq()) {
+                return bad(format!(
+                    "VTLN cut-offs {lo}..{hi} Hz must lie strictly inside the mel range {}..{} Hz",
+                    self.f_min,
+                    self.high_freq()
+                ));
+            }
         }
         Ok(())
     }

@@ -91,6 +91,41 @@ pub fn window(kind: WindowKind, n: usize, periodic: bool) -> Vec<f64> {
         .collect()
 }
 
+/// Kaldi's piecewise-linear vocal tract length warp of a frequency: `f /
+/// factor` between the cut-offs, and lines from there to the fixed edges of
+/// the filterbank so that its range is unchanged. The cut-offs move with the
+/// factor (`low * max(1, factor)`, `high * min(1, factor)`) so the middle
+/// segment never leaves the range.
+#[derive(Debug, Clone, Copy)]
+pub struct VtlnWarp {
+    pub low_cutoff: f64,
+    pub high_cutoff: f64,
+    pub low_freq: f64,
+    pub high_freq: f64,
+    pub factor: f64,
+}
+
+impl VtlnWarp {
+    /// The warped frequency (outside `low_freq..=high_freq`: unchanged).
+    pub fn apply(&self, f: f64) -> f64 {
+        if f < self.low_freq || f > self.high_freq {
+            return f;
+        }
+        let l = self.low_cutoff * self.factor.max(1.0);
+        let h = self.high_cutoff * self.factor.min(1.0);
+        let scale = 1.0 / self.factor;
+        if f < l {
+            let slope = (scale * l - self.low_freq) / (l - self.low_freq);
+            self.low_freq + slope * (f - self.low_freq)
+        } else if f < h {
+            scale * f
+        } else {
+            let slope = (self.high_freq - scale * h) / (self.high_freq - h);
+            self.high_freq + slope * (f - self.high_freq)
+        }
+    }
+}
+
 /// A mel filterbank stored sparsely: each filter is a run of consecutive
 /// FFT-bin weights.
 #[derive(Debug, Clone)]
@@ -110,7 +145,21 @@ impl MelBank {
         let mel_hi = hz_to_mel(config.high_freq() as f64, scale);
         let n = config.n_mels;
         let step = (mel_hi - mel_lo) / (n + 1) as f64;
-        let mel_points: Vec<f64> = (0..n + 2).map(|i| mel_lo + step * i as f64).collect();
+        let mut mel_points: Vec<f64> = (0..n + 2).map(|i| mel_lo + step * i as f64).collect();
+        if config.vtln_warp != 1.0 {
+            // Kaldi warps each filter's edge points (in Hz), not the spectrum.
+            let (lo, hi) = config.vtln_cutoffs();
+            let warp = VtlnWarp {
+                low_cutoff: lo as f64,
+                high_cutoff: hi as f64,
+                low_freq: config.f_min as f64,
+                high_freq: config.high_freq() as f64,
+                factor: config.vtln_warp as f64,
+            };
+            for m in mel_points.iter_mut() {
+                *m = hz_to_mel(warp.apply(mel_to_hz(*m, scale)), scale);
+            }
+        }
         let hz_points: Vec<f64> = mel_points.iter().map(|&m| mel_to_hz(m, scale)).collect();
         let bin_hz = config.sample_rate as f64 / config.n_fft as f64;
         let mut spans = Vec::with_capacity(n);

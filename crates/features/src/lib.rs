@@ -86,7 +86,7 @@ pub use audio::{decode_wav, open_wav, read_wav, Audio, WavInfo, WavSource};
 pub use config::{
     Cmvn, FeatureConfig, Framing, LogKind, MelNorm, MelScale, Output, Triangles, WindowKind,
 };
-pub use dsp::{dct_matrix, hz_to_mel, mel_to_hz, window, FrameProcessor, MelBank};
+pub use dsp::{dct_matrix, hz_to_mel, mel_to_hz, window, FrameProcessor, MelBank, VtlnWarp};
 pub use error::{FeatureError, Result};
 pub use extract::{check_finite, extract_file, extract_files, Extractor, Features};
 pub use output::{write_atomic, write_csv, write_features, write_json, write_npy, Format};

@@ -21,7 +21,13 @@ struct Reference {
 }
 
 fn reference(key: &str) -> Reference {
-    let text = std::fs::read_to_string(fixtures().join("references.json")).unwrap();
+    // Keys of scripts/make-vtln-fixtures.py live in their own file.
+    let file = if key.contains("_vtln") {
+        "vtln.json"
+    } else {
+        "references.json"
+    };
+    let text = std::fs::read_to_string(fixtures().join(file)).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let r = &v["references"][key];
     assert!(r.is_object(), "no reference {key}");
@@ -67,6 +73,30 @@ fn kaldi_mfcc_matches_torchaudio_kaldi() {
         let (err, _) = max_abs_error(&format!("kaldi_mfcc/{key}"), FeatureConfig::kaldi);
         assert!(err < 1e-3, "kaldi mfcc {key}: {err}");
     }
+}
+
+/// The vocal tract length warp (VTLP augmentation) moves Kaldi's filter
+/// edges exactly as `compute-fbank-feats --vtln-warp` does, both ways.
+#[test]
+fn vtln_warped_fbank_matches_torchaudio_kaldi() {
+    for key in ["chirp16k", "speech8k"] {
+        for warp in [0.85f32, 1.15] {
+            let (err, _) = max_abs_error(&format!("kaldi_fbank_vtln{warp:.2}/{key}"), |sr| {
+                FeatureConfig {
+                    vtln_warp: warp,
+                    ..FeatureConfig::kaldi_fbank(sr)
+                }
+            });
+            assert!(err < 1e-3, "vtln {warp} {key}: {err}");
+        }
+    }
+    // A warp actually changes the features (the test above is not vacuous).
+    let (err, _) = max_abs_error("kaldi_fbank_vtln1.15/chirp16k", FeatureConfig::kaldi_fbank);
+    assert!(err > 0.05, "unwarped features equal warped ones: {err}");
+    let mut bad = FeatureConfig::kaldi_fbank(8000);
+    bad.vtln_warp = 0.9;
+    bad.vtln_low = 10.0; // below f_min (20 Hz)
+    assert!(bad.validate().is_err());
 }
 
 #[test]
