@@ -5,6 +5,7 @@
 //!
 //! The `asr` binary only parses arguments and prints; everything it does is
 //! a function here so that it is tested here.
+pub mod align;
 pub mod bench_audio;
 pub mod choices;
 pub mod error;

@@ -3,6 +3,7 @@
 //! own `*_cmd` module.
 use clap::{Parser, Subcommand};
 
+mod align_cmd;
 mod corpus_cmd;
 mod features_cmd;
 mod lm_cmd;
@@ -29,6 +30,8 @@ enum Command {
     Transcribe(transcribe_cmd::TranscribeArgs),
     /// Score a model on a manifest: CER, WER and the worst utterances.
     Eval(transcribe_cmd::EvalArgs),
+    /// Forced alignment: start and end time of each word of a known transcript.
+    Align(align_cmd::AlignArgs),
     /// Train a character n-gram language model (ARPA) for the beam search.
     Lm(lm_cmd::LmArgs),
     /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
@@ -43,6 +46,7 @@ fn main() {
         Command::Train(a) => train_cmd::run(*a),
         Command::Transcribe(a) => transcribe_cmd::transcribe(a).map(exit_on_failure),
         Command::Eval(a) => transcribe_cmd::eval(a).map(exit_on_failure),
+        Command::Align(a) => align_cmd::run(a),
         Command::Lm(a) => lm_cmd::run(a),
         Command::Features(a) => features_cmd::run(a),
     };

@@ -326,6 +326,41 @@ fn asr_bad_input_matrix() {
         .mentions("hidden")
         .output(&d("o-flags").join("config.json")),
         Row::new(
+            "train: --vtlp out of range",
+            train(&good_manifest, "o-flags", &["--vtlp", "0.2,1.1"]),
+            1,
+        )
+        .mentions("VTLP")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --copies 0",
+            train(&good_manifest, "o-flags", &["--copies", "0"]),
+            1,
+        )
+        .mentions("copies")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "align: transcript outside the vocabulary",
+            ["align", &p(&ok), "日本", "--model", &m],
+            1,
+        )
+        .names(&ok)
+        .mentions("cannot output"),
+        Row::new(
+            "align: empty transcript",
+            ["align", &p(&ok), "  ", "--model", &m],
+            1,
+        )
+        .names(&ok)
+        .mentions("empty"),
+        Row::new(
+            "align: empty WAV",
+            ["align", &p(&empty_wav), "a", "--model", &m],
+            1,
+        )
+        .names(&empty_wav)
+        .mentions("WAV"),
+        Row::new(
             "train: --snr high,low",
             train(&good_manifest, "o-flags", &["--snr", "30,10"]),
             1,

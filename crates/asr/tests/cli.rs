@@ -175,3 +175,49 @@ fn out_of_vocabulary_characters_are_listed() {
     let o = args("drop");
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// `asr align` prints one line per word (start, end, score, word) and JSON
+/// with the same words; times are ordered and inside the audio (any model,
+/// even an untrained one, has a best path).
+#[test]
+fn align_prints_ordered_word_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_dir(dir.path());
+    let wav = dir.path().join("one-second.wav");
+    write_wav(&wav, 0.5);
+    let args = |format: &str| {
+        asr(&[
+            "align",
+            wav.to_str().unwrap(),
+            "abc  CAB b",
+            "--model",
+            model.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+    };
+    let o = args("text");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let rows: Vec<(f64, f64, String)> = out
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[3].to_string())
+        })
+        .collect();
+    let words: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(words, ["abc", "cab", "b"], "{out}");
+    for (i, (s, e, _)) in rows.iter().enumerate() {
+        assert!(0.0 <= *s && s < e && *e <= 1.0 + 1e-9, "{out}");
+        if i > 0 {
+            assert!(rows[i - 1].1 <= *s, "{out}");
+        }
+    }
+    let o = args("json");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["text"], "abc cab b");
+    assert_eq!(v["words"].as_array().unwrap().len(), 3);
+    assert!(v["log_prob"].as_f64().unwrap() < 0.0);
+}

@@ -45,4 +45,31 @@ fn korean_toy_learns_hello() {
             assert_eq!(t.text, HELLO, "{}", u.audio.display());
         }
     }
+
+    // Forced alignment from the saved model (the word timing itself is
+    // checked against known paths in sori_asr::align's unit tests): the
+    // word lies inside the audio, and of two copies of the sentence the
+    // second word is found after the first.
+    let u = &sori_asr::read_manifest(&test_m).unwrap()[0];
+    let fe = rec.model.config.frontend.clone();
+    let clean = fe.load(&u.audio).unwrap();
+    let seconds = clean.len() as f64 / fe.sample_rate as f64;
+    let alone = rec.align_samples(&clean, &u.audio, HELLO).unwrap();
+    assert_eq!(alone.words.len(), 1);
+    let w = &alone.words[0];
+    assert_eq!(w.word, HELLO);
+    assert!(
+        0.0 <= w.start && w.start < w.end && w.end <= seconds + 0.03,
+        "{w:?}"
+    );
+    let twice: Vec<f32> = [&clean[..], &clean[..]].concat();
+    let a = rec
+        .align_samples(&twice, &u.audio, &format!("{HELLO} {HELLO}"))
+        .unwrap();
+    assert_eq!(a.words.len(), 2);
+    assert!(a.words[0].end <= a.words[1].start, "{:?}", a.words);
+    // Too long a transcript for the audio is an error, not a panic.
+    let long = vec![HELLO; 20].join(" ");
+    let e = rec.align_samples(&clean, &u.audio, &long).unwrap_err();
+    assert!(e.to_string().contains("too short"), "{e}");
 }

@@ -1,0 +1,50 @@
+//! `asr align`: parsing and printing around `sori_asr::align`.
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use sori_asr::recognize::Recognizer;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+pub enum AlignFormat {
+    /// One line per word: start, end (seconds), score, word.
+    Text,
+    /// One JSON object: text, duration, log_prob, words.
+    Json,
+}
+
+/// Forced alignment of a transcript to a WAV file.
+#[derive(Args, Debug)]
+pub struct AlignArgs {
+    /// The WAV file.
+    file: PathBuf,
+    /// What is said in it (characters must be in the model's vocabulary).
+    transcript: String,
+    /// Model directory (from `asr train`).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AlignFormat::Text)]
+    format: AlignFormat,
+    /// libtorch CPU threads.
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
+}
+
+pub fn run(a: AlignArgs) -> Result<()> {
+    tch::set_num_threads(a.threads.max(1));
+    let mut rec = Recognizer::load(&a.model)?;
+    let al = rec.align_file(&a.file, &a.transcript)?;
+    match a.format {
+        AlignFormat::Text => {
+            for w in &al.words {
+                println!("{:8.2} {:8.2} {:7.2}  {}", w.start, w.end, w.score, w.word);
+            }
+        }
+        AlignFormat::Json => {
+            let mut v = serde_json::to_value(&al)?;
+            v["audio"] = serde_json::json!(a.file);
+            println!("{v}");
+        }
+    }
+    Ok(())
+}
