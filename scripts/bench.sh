@@ -64,6 +64,7 @@ for r in $(seq 1 "$STEP_ROUNDS"); do
     echo "== round $r of $STEP_ROUNDS: training steps at $t thread(s), Rust then PyTorch"
     SORI_BENCH_THREADS=$t crit "$r" sori-train step
     SORI_BENCH_THREADS=$t peer "$r" train_step benches/peers/train_step_torch.py 5
+    SORI_BENCH_THREADS=$t SORI_PEER_FLUSH_DENORMAL=1 peer "$r" train_step benches/peers/train_step_torch.py 5
   done
 done
 if [ "$mode" = full ]; then

@@ -8,7 +8,7 @@ ALL = os.cpu_count() or 1
 SHAPES = ["T150_N32_C29_S40", "T500_N16_C29_S120", "T200_N16_C1000_S50"]
 _CTC_NEED = {"T150_N32_C29_S40": 4, "T500_N16_C29_S120": 4, "T200_N16_C1000_S50": 2}
 
-# (title, rust criterion id, peer bench id, minimum speed-up peer/rust)
+# (title, rust criterion id, peer bench id, minimum speed-up peer/rust or None: no target)
 RATIOS = [
     ("MFCC 60 s @16 kHz vs librosa (1 thread)", "mfcc_60s_16k/kaldi_preset", "mfcc_peers/librosa", 3),
     ("MFCC 60 s @16 kHz vs python_speech_features (1 thread)", "mfcc_60s_16k/kaldi_preset",
@@ -28,6 +28,12 @@ for _t in sorted({1, ALL}):
          f"train_step_torch/{_t}t/imdb_lstm", 1.0),
         (f"train step speech BiLSTM vs PyTorch, {_th} (sori no slower)", f"train_step_{_t}t/speech_bilstm",
          f"train_step_torch/{_t}t/speech_bilstm", 1.0),
+        # sori flushes subnormals to zero (sori_train::cpu); PyTorch in that
+        # same mode, for comparison (no target).
+        (f"train step IMDB LSTM vs PyTorch with set_flush_denormal(True), {_th}",
+         f"train_step_{_t}t/imdb_lstm", f"train_step_torch_ftz/{_t}t/imdb_lstm", None),
+        (f"train step speech BiLSTM vs PyTorch with set_flush_denormal(True), {_th}",
+         f"train_step_{_t}t/speech_bilstm", f"train_step_torch_ftz/{_t}t/speech_bilstm", None),
     ]
 
 # (title, rust criterion id or alternatives, items per iteration, unit, comparison, bound)

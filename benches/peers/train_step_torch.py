@@ -10,6 +10,10 @@ number of intra-op threads (SORI_BENCH_THREADS, default 2):
   Linear(512, 29) frame classifier with cross-entropy, Adam(lr=1e-3).
 
 Prints one JSON line with the median seconds per step of each.
+With SORI_PEER_FLUSH_DENORMAL=1 the process first calls
+torch.set_flush_denormal(True) (before any worker thread exists, so all
+inherit it), the mode sori's binaries and benches run in; its results are
+reported as a second peer, `train_step_torch_ftz`.
 Run with the peers venv: ~/.cache/sori/peers/bin/python benches/peers/train_step_torch.py [repeats]
 """
 import json
@@ -76,10 +80,13 @@ def speech_bilstm(repeats):
 
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    flush = os.environ.get("SORI_PEER_FLUSH_DENORMAL") == "1"
+    if flush and not torch.set_flush_denormal(True):
+        sys.exit("torch.set_flush_denormal(True) is not supported on this CPU")
     threads = int(os.environ.get("SORI_BENCH_THREADS", "2"))
     torch.set_num_threads(threads)
     result = {
-        "bench": "train_step_torch",
+        "bench": "train_step_torch_ftz" if flush else "train_step_torch",
         "torch": torch.__version__,
         "threads": threads,
         "imdb_lstm_s": imdb_lstm(repeats),

@@ -203,7 +203,11 @@ fn align_prints_ordered_word_times() {
         .lines()
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[3].to_string())
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[3].to_string(),
+            )
         })
         .collect();
     let words: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();

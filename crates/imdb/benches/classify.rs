@@ -72,6 +72,8 @@ fn classifier() -> (Classifier, &'static str) {
 }
 
 fn bench(c: &mut Criterion) {
+    // The mode the binary runs in (sori_train::cpu).
+    sori_train::flush_denormals();
     tch::set_num_threads(1);
     let (clf, which) = classifier();
     let texts = reviews(256);

@@ -143,6 +143,8 @@ enum Command {
 }
 
 fn main() {
+    // Before any thread exists, so every worker inherits it (sori_train::cpu).
+    sori_train::flush_denormals();
     if let Err(e) = run(sori_train::parse_args()) {
         eprintln!("error: {}", sori_train::error_line(e.as_ref()));
         std::process::exit(1);

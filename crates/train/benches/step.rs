@@ -9,6 +9,8 @@
 //!
 //! The peer `benches/peers/train_step_torch.py` runs the same steps in
 //! PyTorch; both use `SORI_BENCH_THREADS` intra-op threads (default 2).
+//! The steps run with subnormals flushed to zero, as sori's binaries do
+//! (`sori_train::cpu`); `make bench` also runs the peer in that mode.
 //! Run alone: `cargo bench -p sori-train --bench step` (ids
 //! `train_step_{threads}t/{model}`).
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -17,6 +19,8 @@ use std::time::Duration;
 mod common;
 
 fn setup(c: &mut Criterion) {
+    // As the applications run (sori_train::cpu), before libtorch's threads exist.
+    sori_train::flush_denormals();
     let threads = common::threads();
     tch::set_num_threads(threads);
     // The thread count is part of the id: `make bench` runs this at 1 thread

@@ -96,8 +96,11 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     /// Applies `--threads` and `--seed` to libtorch and resolves `--device`.
-    /// Call once at start-up, before building the model.
+    /// Call once at start-up, before building the model. Also flushes
+    /// subnormal floats to zero ([`crate::cpu`]; binaries do that first
+    /// thing in `main` too, so that every worker thread inherits it).
     pub fn setup(&self) -> Result<Device, TrainError> {
+        crate::cpu::flush_denormals();
         if self.threads > 0 {
             tch::set_num_threads(self.threads as i32);
         }

@@ -111,6 +111,7 @@
 //! [`atomic_write`] (any other file of a model directory, e.g. a vocabulary).
 pub mod args;
 pub mod checkpoint;
+pub mod cpu;
 pub mod data;
 mod error;
 pub mod history;
@@ -123,6 +124,7 @@ pub use checkpoint::{
     atomic_write, atomic_write_with, load_var_store, read_safetensors, save_var_store,
     write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,
 };
+pub use cpu::flush_denormals;
 pub use data::{
     epoch_batches, pad_frames, pad_tokens, stack_labels, validation_split, BatchIter, DataSource,
     InMemory, Rng, Side, Streaming,

@@ -158,6 +158,17 @@ struct Param {
     /// The kind's state tensors, in [`Optimizer::slot_names`] order; `None`
     /// until first used (SGD's momentum buffer starts as the first gradient).
     slots: Vec<Option<Tensor>>,
+    /// A buffer the size of the parameter for intermediate results, kept
+    /// between steps so an update allocates nothing (not saved).
+    scratch: Option<Tensor>,
+}
+
+impl Param {
+    fn scratch(&mut self) -> Tensor {
+        self.scratch
+            .get_or_insert_with(|| self.var.empty_like())
+            .shallow_clone()
+    }
 }
 
 /// What [`Optimizer::load_state`] found.
@@ -211,6 +222,7 @@ impl Optimizer {
                 var,
                 step: 0,
                 slots: (0..slots).map(|_| None).collect(),
+                scratch: None,
             })
             .collect();
         Ok(opt)
@@ -428,6 +440,11 @@ fn with_l2(grad: &Tensor, var: &Tensor, wd: f64) -> Tensor {
     }
 }
 
+// The updates below are libtorch's (torch.optim, single-tensor path) with
+// its scalar factors folded into fewer passes over memory and no
+// allocation: a parameter-sized scratch buffer holds the intermediates.
+// `tests/optimizers.rs` checks them against libtorch's own optimisers.
+
 fn adam_update(p: &mut Param, grad: &Tensor, lr: f64, wd: f64, decoupled: bool) {
     let (b1, b2) = ADAM_BETAS;
     let grad = if decoupled {
@@ -443,29 +460,40 @@ fn adam_update(p: &mut Param, grad: &Tensor, lr: f64, wd: f64, decoupled: bool) 
     let bias2 = 1.0 - b2.powf(t);
     let mut m = slot(p, 0);
     let mut v = slot(p, 1);
-    let _ = m.g_mul_scalar_(b1);
-    let _ = m.g_add_(&(&grad * (1.0 - b1)));
-    let _ = v.g_mul_scalar_(b2);
-    let _ = v.addcmul_(&(&grad * (1.0 - b2)), &grad);
-    let mut denom = v.sqrt() / bias2.sqrt();
-    let _ = denom.g_add_scalar_(ADAM_EPS);
-    let _ = p.var.addcdiv_(&(&m * (-lr / bias1)), &denom);
+    let mut tmp = p.scratch();
+    // m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²
+    let _ = m.lerp_(&grad, 1.0 - b1);
+    let _ = grad.mul_out(&tmp, &grad);
+    let _ = v.lerp_(&tmp, 1.0 - b2);
+    // p -= lr/bias1 · m / (sqrt(v)/sqrt(bias2) + eps), written as
+    // p += m / d with d = c·sqrt(v) + c·sqrt(bias2)·eps, c = -bias1/(lr sqrt(bias2)).
+    let c = -bias1 / (lr * bias2.sqrt());
+    let _ = v.sqrt_out(&tmp);
+    let _ = tmp.g_mul_scalar_(c);
+    let _ = tmp.g_add_scalar_(c * bias2.sqrt() * ADAM_EPS);
+    let _ = p.var.addcdiv_(&m, &tmp);
 }
 
 fn rmsprop_update(p: &mut Param, grad: &Tensor, lr: f64, wd: f64, momentum: f64) {
     let grad = with_l2(grad, &p.var, wd);
     let mut s = slot(p, 0);
-    let _ = s.g_mul_scalar_(RMSPROP_RHO);
-    let _ = s.addcmul_(&(&grad * (1.0 - RMSPROP_RHO)), &grad);
-    let mut avg = s.sqrt();
-    let _ = avg.g_add_scalar_(RMSPROP_EPS);
+    let mut tmp = p.scratch();
+    // s = rho s + (1 - rho) g²;  avg = sqrt(s) + eps
+    let _ = grad.mul_out(&tmp, &grad);
+    let _ = s.lerp_(&tmp, 1.0 - RMSPROP_RHO);
+    let _ = s.sqrt_out(&tmp);
+    let _ = tmp.g_add_scalar_(RMSPROP_EPS);
     if momentum > 0.0 {
         let mut b = slot(p, 1);
         let _ = b.g_mul_scalar_(momentum);
-        let _ = b.addcdiv_(&grad, &avg);
-        let _ = p.var.g_add_(&(&b * -lr));
+        let _ = b.addcdiv_(&grad, &tmp);
+        tmp.copy_(&b);
+        let _ = tmp.g_mul_scalar_(-lr);
+        let _ = p.var.g_add_(&tmp);
     } else {
-        let _ = p.var.addcdiv_(&(&grad * -lr), &avg);
+        // p -= lr g / avg, as p += g / (-avg / lr).
+        let _ = tmp.g_mul_scalar_(-1.0 / lr);
+        let _ = p.var.addcdiv_(&grad, &tmp);
     }
 }
 
