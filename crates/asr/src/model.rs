@@ -37,12 +37,14 @@ pub struct Architecture {
     pub dropout: f64,
 }
 
+/// The English recipe: 3 bidirectional GRU layers of 160 units over stacks
+/// of 3 frames.
 impl Default for Architecture {
     fn default() -> Self {
         Architecture {
-            cell: Cell::Lstm,
+            cell: Cell::Gru,
             layers: 3,
-            hidden: 192,
+            hidden: 160,
             stack: 3,
             dropout: 0.1,
         }

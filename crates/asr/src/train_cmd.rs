@@ -54,7 +54,7 @@ pub struct TrainCmd {
     #[arg(long)]
     out: PathBuf,
     /// Recurrent cell.
-    #[arg(long, value_enum, default_value_t = CellArg::Lstm)]
+    #[arg(long, value_enum, default_value_t = CellArg::Gru)]
     cell: CellArg,
     /// Recurrent layers (each bidirectional).
     #[arg(long, default_value_t = 3)]
@@ -77,8 +77,8 @@ pub struct TrainCmd {
     /// Mel filters.
     #[arg(long, default_value_t = 40)]
     n_mels: usize,
-    /// Speed perturbation: comma-separated factors, one drawn per utterance (e.g. 0.9,1.0,1.1).
-    #[arg(long, value_delimiter = ',')]
+    /// Speed perturbation: comma-separated factors, one drawn per utterance ("1" turns it off).
+    #[arg(long, value_delimiter = ',', default_values_t = [0.9, 1.0, 1.1])]
     speed: Vec<f64>,
     /// Probability of adding white noise to an utterance.
     #[arg(long, default_value_t = 0.0)]
@@ -115,10 +115,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
         [lo, hi] => Some((lo, hi)),
         _ => bail!("--vtlp needs two values low,high (got {:?})", a.vtlp),
     };
+    // The English recipe of crates/asr/README.md (3 x BiGRU-160, 14 epochs).
     let defaults = TrainConfig {
-        epochs: 20,
-        batch_size: 32,
-        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 2e-3),
+        epochs: 14,
+        batch_size: 16,
+        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 3e-3),
         clip_grad_norm: Some(5.0),
         monitor: Some("val_cer".into()),
         plot_metric: Some("val_cer".into()),
@@ -131,6 +132,9 @@ pub fn run(a: TrainCmd) -> Result<()> {
     }
     if a.common.schedule.is_none() {
         config.schedule.decay = DecayKind::Cosine;
+    }
+    if a.common.warmup_steps.is_none() {
+        config.schedule.warmup_steps = 300;
     }
     let opts = TrainOptions {
         frontend: FrontEnd {

@@ -347,6 +347,43 @@ impl Encoder {
         self.config.output_dim()
     }
 
+    /// Re-initialises the recurrent weights as Keras does, for reproducing
+    /// Keras experiments: input kernels Glorot-uniform (limit
+    /// `sqrt(6 / (in + gates·hidden))`), recurrent kernels orthogonal (the
+    /// `gates·hidden × hidden` matrix has orthonormal columns, i.e. Keras'
+    /// `hidden × gates·hidden` kernel has orthonormal rows), biases zero
+    /// except the LSTM forget gate's, which is 1 (`unit_forget_bias`; put in
+    /// `bias_ih`, libtorch's second bias stays 0). The gate order of
+    /// libtorch's LSTM (i, f, g, o) is Keras' (i, f, c, o). Uses the libtorch
+    /// generator (`tch::manual_seed`).
+    pub fn init_keras(&self) {
+        let h = self.config.hidden;
+        let gates = self.config.cell.gates();
+        tch::no_grad(|| {
+            for w in self.flat_weights.chunks(4) {
+                let (mut w_ih, mut w_hh, mut b_ih, mut b_hh) = (
+                    w[0].shallow_clone(),
+                    w[1].shallow_clone(),
+                    w[2].shallow_clone(),
+                    w[3].shallow_clone(),
+                );
+                let fan_in = w_ih.size()[1];
+                let limit = (6.0 / (fan_in + gates * h) as f64).sqrt();
+                let _ = w_ih.uniform_(-limit, limit);
+                let a = Tensor::randn([gates * h, h], (Kind::Float, w_hh.device()));
+                let (q, r) = Tensor::linalg_qr(&a, "reduced");
+                // Signs of R's diagonal make the distribution uniform (Haar).
+                let q = q * r.diagonal(0, 0, 1).sign().unsqueeze(0);
+                w_hh.copy_(&q.to_kind(w_hh.kind()));
+                let _ = b_ih.zero_();
+                let _ = b_hh.zero_();
+                if self.config.cell == Cell::Lstm {
+                    let _ = b_ih.narrow(0, h, h).fill_(1.0);
+                }
+            }
+        });
+    }
+
     /// Number of parameters (recurrent layers plus projection).
     pub fn param_count(&self) -> i64 {
         let rnn: i64 = self.flat_weights.iter().map(|t| t.numel() as i64).sum();
