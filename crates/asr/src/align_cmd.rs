@@ -19,9 +19,10 @@ pub struct AlignArgs {
     file: PathBuf,
     /// What is said in it (characters must be in the model's vocabulary).
     transcript: String,
-    /// Model directory (from `asr train`).
+    /// Model directory (from `asr train`) [default: $SORI_ASR_MODEL, else the
+    /// checkout's models/asr-en].
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AlignFormat::Text)]
     format: AlignFormat,
@@ -32,7 +33,11 @@ pub struct AlignArgs {
 
 pub fn run(a: AlignArgs) -> Result<()> {
     tch::set_num_threads(a.threads.max(1));
-    let mut rec = Recognizer::load(&a.model)?;
+    let dir = match a.model {
+        Some(d) => d,
+        None => sori_asr::model::default_model_dir()?,
+    };
+    let mut rec = Recognizer::load(&dir)?;
     let al = rec.align_file(&a.file, &a.transcript)?;
     match a.format {
         AlignFormat::Text => {

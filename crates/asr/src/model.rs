@@ -190,3 +190,40 @@ impl AsrModel {
             .sum()
     }
 }
+
+/// Where the committed English model lives in a checkout.
+pub const DEFAULT_MODEL: &str = "models/asr-en";
+
+/// The model directory to use when none is given: `$SORI_ASR_MODEL`, else
+/// `models/asr-en` under the current directory, else under the checkout
+/// the running binary was built in (`target/release/asr` → `../../`).
+/// Errors list the places looked at.
+pub fn default_model_dir() -> Result<std::path::PathBuf> {
+    if let Some(p) = std::env::var_os("SORI_ASR_MODEL") {
+        return Ok(p.into());
+    }
+    let mut tried = vec![std::path::PathBuf::from(DEFAULT_MODEL)];
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(root) = exe
+            .parent()
+            .and_then(|d| d.parent())
+            .and_then(|d| d.parent())
+        {
+            tried.push(root.join(DEFAULT_MODEL));
+        }
+    }
+    tried
+        .iter()
+        .find(|p| p.join("config.json").is_file())
+        .cloned()
+        .ok_or_else(|| {
+            AsrError::Config(format!(
+                "no --model given and no default model found (looked for {}; set SORI_ASR_MODEL or pass --model DIR)",
+                tried
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}

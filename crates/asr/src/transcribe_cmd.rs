@@ -22,9 +22,10 @@ pub enum Format {
 /// Decoding options shared by transcribe and eval.
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
-    /// Model directory (from `asr train`).
+    /// Model directory (from `asr train`) [default: $SORI_ASR_MODEL, else the
+    /// checkout's models/asr-en].
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// libtorch CPU threads.
     #[arg(long, default_value_t = 1)]
     threads: i32,
@@ -62,7 +63,11 @@ impl DecodeArgs {
 
     pub fn recognizer(&self) -> Result<Recognizer> {
         tch::set_num_threads(self.threads.max(1));
-        let mut rec = Recognizer::load(&self.model)?;
+        let dir = match &self.model {
+            Some(d) => d.clone(),
+            None => sori_asr::model::default_model_dir()?,
+        };
+        let mut rec = Recognizer::load(&dir)?;
         rec.chunk_seconds = self.chunk_seconds;
         Ok(rec)
     }
