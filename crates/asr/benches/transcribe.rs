@@ -22,7 +22,7 @@ fn recognizer() -> (Recognizer, &'static str) {
 
 fn bench(c: &mut Criterion) {
     // The mode the binary runs in (sori_train::cpu).
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     tch::set_num_threads(1);
     let (mut rec, label) = recognizer();
     let rate = rec.model.config.frontend.sample_rate;

@@ -40,7 +40,7 @@ enum Command {
 
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     let cli: Cli = sori_train::parse_args();
     let result = match cli.command {
         Command::Synth(a) => corpus_cmd::synth(a),

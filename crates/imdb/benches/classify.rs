@@ -73,7 +73,7 @@ fn classifier() -> (Classifier, &'static str) {
 
 fn bench(c: &mut Criterion) {
     // The mode the binary runs in (sori_train::cpu).
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     tch::set_num_threads(1);
     let (clf, which) = classifier();
     let texts = reviews(256);

@@ -44,7 +44,7 @@ fn random_translator() -> Translator {
 
 fn bench(c: &mut Criterion) {
     // The mode the binary runs in (sori_train::cpu).
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     tch::set_num_threads(1);
     let (translator, label) = match std::env::var("SORI_SEQ2SEQ_MODEL") {
         Ok(dir) => (

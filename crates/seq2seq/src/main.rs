@@ -336,7 +336,7 @@ fn set_threads(n: usize) {
 
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     if let Err(e) = run() {
         // Library errors already name the file and the cause on one line.
         eprintln!("error: {e}");

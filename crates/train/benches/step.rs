@@ -20,7 +20,7 @@ mod common;
 
 fn setup(c: &mut Criterion) {
     // As the applications run (sori_train::cpu), before libtorch's threads exist.
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     let threads = common::threads();
     tch::set_num_threads(threads);
     // The thread count is part of the id: `make bench` runs this at 1 thread

@@ -26,7 +26,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10usize)
         .max(1);
-    sori_train::flush_denormals();
+    sori_train::configure_process();
     let threads = common::threads();
     tch::set_num_threads(threads);
     let imdb = median_time(common::imdb_lstm(), repeats);

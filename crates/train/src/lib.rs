@@ -124,7 +124,7 @@ pub use checkpoint::{
     atomic_write, atomic_write_with, load_var_store, read_safetensors, save_var_store,
     write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,
 };
-pub use cpu::flush_denormals;
+pub use cpu::{configure_process, flush_denormals, keep_freed_memory};
 pub use data::{
     epoch_batches, pad_frames, pad_tokens, stack_labels, validation_split, BatchIter, DataSource,
     InMemory, Rng, Side, Streaming,
