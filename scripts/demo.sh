@@ -23,7 +23,7 @@ echo "== 1. synthesize $TRAIN training utterances (espeak-ng, 80 voices), 12 hel
 echo "== 2. train a 2-layer BiGRU with the native CTC loss ($EPOCHS epochs)"
 "$ASR" train --train "$DIR/corpus/train.jsonl" --valid "$DIR/corpus/valid.jsonl" \
   --out "$DIR/model" --cell gru --hidden 96 --layers 2 --stack 3 \
-  --epochs "$EPOCHS" --batch-size 16 --lr 0.003 --threads 2 --quiet
+  --epochs "$EPOCHS" --batch-size 16 --lr 0.003 --warmup-steps 0 --speed 1 --threads 2 --quiet
 echo "== 3. transcribe the held-out files"
 "$ASR" transcribe "$DIR"/corpus/wav/test-*.wav --model "$DIR/model" --threads 2
 echo "== 4. score them against their transcripts"
