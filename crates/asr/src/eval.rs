@@ -115,3 +115,79 @@ pub fn evaluate_with(
     }
     reports
 }
+
+/// Closed-vocabulary answers of several models combined: each candidate's
+/// CTC log-likelihood is summed over the models (a product of experts) and
+/// the best candidate is the answer. Every model reads the whole file with
+/// its own front end; a file any model cannot read is reported as failed.
+pub fn evaluate_choices_ensemble(
+    recs: &mut [Recognizer],
+    utts: &[Utterance],
+    candidates: &[&str],
+) -> crate::error::Result<EvalReport> {
+    let choices: Vec<crate::choices::Choices> = recs
+        .iter()
+        .map(|r| crate::choices::Choices::new(candidates.iter().copied(), &r.model.config.vocab))
+        .collect::<crate::error::Result<_>>()?;
+    let mut report = EvalReport::default();
+    for u in utts {
+        let started = std::time::Instant::now();
+        let mut total: Vec<f64> = Vec::new();
+        let mut duration = 0.0;
+        let mut failure = None;
+        for (rec, ch) in recs.iter_mut().zip(&choices) {
+            let scored = rec
+                .model
+                .config
+                .frontend
+                .load(&u.audio)
+                .and_then(|samples| {
+                    duration = samples.len() as f64 / rec.model.config.frontend.sample_rate as f64;
+                    let (lp, steps) = rec.log_probs(&samples, &u.audio)?;
+                    let vocab = &rec.model.config.vocab;
+                    ch.pick(&lp, steps, vocab.classes(), vocab.blank())
+                });
+            match scored {
+                Ok(pick) => {
+                    total.resize(pick.log_likelihoods.len(), 0.0);
+                    for (t, l) in total.iter_mut().zip(&pick.log_likelihoods) {
+                        *t += l;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(e) = failure {
+            report.failed.push((u.audio.clone(), e));
+            continue;
+        }
+        let best = (0..total.len())
+            .max_by(|&a, &b| total[a].total_cmp(&total[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
+        let hypothesis = if total.get(best).is_some_and(|v| v.is_finite()) {
+            choices[0].texts()[best].clone()
+        } else {
+            String::new()
+        };
+        let reference = normalize(&u.text);
+        let c = char_errors(&reference, &hypothesis);
+        let w = word_errors(&reference, &hypothesis);
+        report.chars.add(c);
+        report.words.add(w);
+        report.exact += usize::from(c.edits == 0);
+        report.audio_seconds += duration;
+        report.decode_seconds += started.elapsed().as_secs_f64();
+        report.scored.push(Scored {
+            audio: u.audio.clone(),
+            speaker: u.speaker.clone(),
+            reference,
+            hypothesis,
+            chars: c,
+            words: w,
+        });
+    }
+    Ok(report)
+}

@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use sori_asr::choices::Choices;
-use sori_asr::eval::{evaluate_with, EvalReport};
+use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with, EvalReport};
 use sori_asr::lm::load_for_model;
 use sori_asr::metrics::alignment_lines;
 use sori_asr::read_manifest;
@@ -191,6 +191,10 @@ pub struct EvalArgs {
     /// Also print every hypothesis.
     #[arg(long)]
     verbose: bool,
+    /// More model directories whose --choices likelihoods are added to
+    /// --model's (an ensemble; comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "choices")]
+    ensemble: Vec<PathBuf>,
 }
 
 pub fn eval(a: EvalArgs) -> Result<bool> {
@@ -199,6 +203,21 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
         utts.truncate(n);
     }
     let mut rec = a.decode.recognizer()?;
+    if !a.ensemble.is_empty() {
+        let spec = a.decode.choices.clone().unwrap_or_default();
+        let candidates: Vec<&str> = spec.split(',').collect();
+        let mut recs = vec![rec];
+        for dir in &a.ensemble {
+            recs.push(Recognizer::load(dir)?);
+        }
+        let r = evaluate_choices_ensemble(&mut recs, &utts, &candidates)?;
+        for (p, e) in &r.failed {
+            eprintln!("error: {} ({})", e, p.display());
+        }
+        println!("choices, ensemble of {} models:", recs.len());
+        print_summary(&r);
+        return Ok(r.failed.is_empty());
+    }
     let beams = a.decode.beam_decoders(&rec)?;
     let mut names = vec!["greedy".to_string()];
     let mut decoders: Vec<&dyn Decoder> = vec![&Greedy];

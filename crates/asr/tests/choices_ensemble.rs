@@ -1,0 +1,99 @@
+//! `evaluate_choices_ensemble` (`asr eval --choices ... --ensemble`): a
+//! product of experts over models. Oracles: one model counted twice answers
+//! exactly as that model alone does with the `--choices` decoder (doubling
+//! every log-likelihood keeps the ranking); two different models answer
+//! with the candidate that maximises the sum of their separately computed
+//! likelihoods.
+use sori_asr::choices::Choices;
+use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with};
+use sori_asr::frontend::FrontEnd;
+use sori_asr::recognize::Recognizer;
+use sori_asr::{Architecture, AsrConfig, AsrModel, Utterance, Vocab};
+use std::path::{Path, PathBuf};
+
+fn model(dir: &Path, seed: i64) -> PathBuf {
+    tch::manual_seed(seed);
+    let arch = Architecture {
+        hidden: 16,
+        layers: 1,
+        ..Architecture::default()
+    };
+    let m = AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
+        tch::Device::Cpu,
+    )
+    .unwrap();
+    let out = dir.join(format!("model-{seed}"));
+    m.save_as(&out).unwrap();
+    out
+}
+
+fn wav(path: &Path, freq: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..12000 {
+        let x = (i as f32 * freq).sin() * 0.4 + ((i * 7919) % 61) as f32 / 6100.0;
+        w.write_sample((x * 32000.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+#[test]
+fn ensemble_adds_the_models_likelihoods() {
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (model(dir.path(), 1), model(dir.path(), 2));
+    let candidates = ["abc", "cab", "b", "ca"];
+    let utts: Vec<Utterance> = (0..6)
+        .map(|i| {
+            let p = dir.path().join(format!("u{i}.wav"));
+            wav(&p, 0.01 + 0.013 * i as f32);
+            Utterance {
+                audio: p,
+                text: candidates[i % 4].into(),
+                duration: 0.75,
+                speaker: None,
+            }
+        })
+        .collect();
+
+    let mut single = Recognizer::load(&a).unwrap();
+    let ch = Choices::new(candidates, &single.model.config.vocab).unwrap();
+    let alone = evaluate_with(&mut single, &utts, &[&ch], |_, _| {}).remove(0);
+    let mut twice = [Recognizer::load(&a).unwrap(), Recognizer::load(&a).unwrap()];
+    let doubled = evaluate_choices_ensemble(&mut twice, &utts, &candidates).unwrap();
+    let hyps = |r: &sori_asr::eval::EvalReport| -> Vec<String> {
+        r.scored.iter().map(|s| s.hypothesis.clone()).collect()
+    };
+    assert_eq!(hyps(&doubled), hyps(&alone));
+    assert_eq!(doubled.exact, alone.exact);
+
+    let mut pair = [Recognizer::load(&a).unwrap(), Recognizer::load(&b).unwrap()];
+    let both = evaluate_choices_ensemble(&mut pair, &utts, &candidates).unwrap();
+    for (u, s) in utts.iter().zip(&both.scored) {
+        let mut sum = vec![0.0; candidates.len()];
+        for rec in pair.iter_mut() {
+            let samples = rec.model.config.frontend.load(&u.audio).unwrap();
+            let (lp, steps) = rec.log_probs(&samples, &u.audio).unwrap();
+            let v = &rec.model.config.vocab;
+            let pick = Choices::new(candidates, v)
+                .unwrap()
+                .pick(&lp, steps, v.classes(), v.blank())
+                .unwrap();
+            for (t, l) in sum.iter_mut().zip(&pick.log_likelihoods) {
+                *t += l;
+            }
+        }
+        let best = (0..sum.len())
+            .max_by(|&x, &y| sum[x].total_cmp(&sum[y]))
+            .unwrap();
+        assert_eq!(s.hypothesis, candidates[best], "{}", u.audio.display());
+    }
+    // A candidate one model cannot spell is an error, not a wrong answer.
+    assert!(evaluate_choices_ensemble(&mut pair, &utts, &["abc", "xyz"]).is_err());
+}
