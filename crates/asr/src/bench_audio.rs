@@ -1,6 +1,7 @@
-//! Benchmark fixtures that must exist on a fresh clone (no espeak-ng corpus,
-//! no recordings, no trained model): an untrained model of the default
-//! architecture, and speech-like audio: voiced "syllables" (a gliding pitch with
+//! Benchmark and test fixtures that must exist on a fresh clone (no
+//! espeak-ng corpus, no recordings, no trained model): untrained models (the
+//! default architecture, or a tiny one saved as a model directory), and
+//! speech-like audio: voiced "syllables" (a gliding pitch with
 //! harmonics under a 4 Hz envelope) separated by short pauses, plus a little
 //! noise. It is neither silent nor stationary, so the front end's checks
 //! pass, and it has quiet gaps where long-audio chunking can cut. The cost
@@ -23,6 +24,24 @@ pub fn untrained_default_model() -> Result<AsrModel> {
         AsrConfig::new(FrontEnd::default(), vocab, &Architecture::default()),
         tch::Device::Cpu,
     )
+}
+
+/// Saves an untrained one-layer model with `hidden` units per direction,
+/// whose vocabulary is the characters of `text`, as the model directory
+/// `out`, its weights drawn from `seed`: enough to exercise loading,
+/// decoding and error paths quickly.
+pub fn save_tiny_model(out: &std::path::Path, text: &str, hidden: i64, seed: i64) -> Result<()> {
+    tch::manual_seed(seed);
+    let arch = Architecture {
+        hidden,
+        layers: 1,
+        ..Architecture::default()
+    };
+    AsrModel::new(
+        AsrConfig::new(FrontEnd::default(), Vocab::from_texts([text]), &arch),
+        tch::Device::Cpu,
+    )?
+    .save_as(out)
 }
 
 /// `n` samples at `rate` Hz in [-1, 1], deterministic.

@@ -9,8 +9,7 @@
 mod matrix;
 
 use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
-use sori_asr::frontend::FrontEnd;
-use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use sori_asr::bench_audio::save_tiny_model;
 use std::path::{Path, PathBuf};
 
 /// A 16-bit PCM WAV of `seconds` of a 440 Hz tone.
@@ -35,17 +34,7 @@ fn write_wav(path: &Path, sample_rate: u32, channels: u16, seconds: f32) {
 
 /// An untrained model (enough for loading and decoding).
 fn model_dir(path: &Path) {
-    let arch = Architecture {
-        hidden: 8,
-        layers: 1,
-        ..Architecture::default()
-    };
-    let model = AsrModel::new(
-        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    model.save_as(path).unwrap();
+    save_tiny_model(path, "abc", 8, 1).unwrap();
 }
 
 fn p(path: &Path) -> String {

@@ -4,27 +4,16 @@
 //! every log-likelihood keeps the ranking); two different models answer
 //! with the candidate that maximises the sum of their separately computed
 //! likelihoods.
+use sori_asr::bench_audio::save_tiny_model;
 use sori_asr::choices::Choices;
 use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with};
-use sori_asr::frontend::FrontEnd;
 use sori_asr::recognize::Recognizer;
-use sori_asr::{Architecture, AsrConfig, AsrModel, Utterance, Vocab};
+use sori_asr::Utterance;
 use std::path::{Path, PathBuf};
 
 fn model(dir: &Path, seed: i64) -> PathBuf {
-    tch::manual_seed(seed);
-    let arch = Architecture {
-        hidden: 16,
-        layers: 1,
-        ..Architecture::default()
-    };
-    let m = AsrModel::new(
-        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
-        tch::Device::Cpu,
-    )
-    .unwrap();
     let out = dir.join(format!("model-{seed}"));
-    m.save_as(&out).unwrap();
+    save_tiny_model(&out, "abc", 16, seed).unwrap();
     out
 }
 

@@ -1,8 +1,7 @@
 //! Bad input through the `asr` binary: each case must end with a one-line
 //! `error: ...` naming the file and the problem, a non-zero exit, and no
 //! loss of the other files' results.
-use sori_asr::frontend::FrontEnd;
-use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use sori_asr::bench_audio::save_tiny_model;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -35,17 +34,7 @@ fn write_wav(path: &Path, amplitude: f32) {
 /// An untrained model directory (enough to exercise loading and decoding).
 fn model_dir(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("model");
-    let arch = Architecture {
-        hidden: 16,
-        layers: 1,
-        ..Architecture::default()
-    };
-    let model = AsrModel::new(
-        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["abc"]), &arch),
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    model.save_as(&out).unwrap();
+    save_tiny_model(&out, "abc", 16, 1).unwrap();
     out
 }
 

@@ -1,8 +1,7 @@
 //! `asr lm` and `--beam --lm` through the binary: a tiny LM is trained,
 //! read back, used by `transcribe` and compared with greedy by `eval`; bad
 //! LM input ends with one `error: ...` line naming the file.
-use sori_asr::frontend::FrontEnd;
-use sori_asr::{Architecture, AsrConfig, AsrModel, Vocab};
+use sori_asr::bench_audio::save_tiny_model;
 use sori_lm::NgramLm;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -44,17 +43,7 @@ fn write_wav(path: &Path) {
 /// An untrained model over the characters of "cab" (and space).
 fn model_dir(dir: &Path) -> PathBuf {
     let out = dir.join("model");
-    let arch = Architecture {
-        hidden: 16,
-        layers: 1,
-        ..Architecture::default()
-    };
-    let model = AsrModel::new(
-        AsrConfig::new(FrontEnd::default(), Vocab::from_texts(["cab"]), &arch),
-        tch::Device::Cpu,
-    )
-    .unwrap();
-    model.save_as(&out).unwrap();
+    save_tiny_model(&out, "cab", 16, 1).unwrap();
     out
 }
 
