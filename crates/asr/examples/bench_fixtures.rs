@@ -6,7 +6,7 @@
 //! writes `OUT_DIR/model/` (the default `asr train` architecture, randomly
 //! initialised: the cost of transcribing does not depend on the weights) and
 //! `OUT_DIR/long.wav` (SECONDS, default 600, of 16 kHz speech-like audio).
-use sori_asr::bench_audio::{speech_like, untrained_default_model};
+use sori_asr::bench_audio::{speech_like, untrained_default_model, write_wav16};
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {
@@ -27,17 +27,7 @@ fn main() -> anyhow::Result<()> {
 
     let rate = model.config.frontend.sample_rate;
     let samples = speech_like((seconds * rate as f64) as usize, rate);
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(out.join("long.wav"), spec)?;
-    for s in samples {
-        w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)?;
-    }
-    w.finalize()?;
+    write_wav16(&out.join("long.wav"), rate, &samples)?;
     println!(
         "{}: random-init model ({} parameters) and {seconds} s of audio",
         out.display(),

@@ -127,18 +127,8 @@ mod tests {
     }
 
     fn write_tone(path: &Path) {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 8000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).unwrap();
-        for i in 0..4000 {
-            w.write_sample(((i as f32 * 0.3).sin() * 8000.0) as i16)
-                .unwrap();
-        }
-        w.finalize().unwrap();
+        let tone: Vec<f32> = (0..4000).map(|i| (i as f32 * 0.3).sin() * 0.25).collect();
+        crate::bench_audio::write_wav16(path, 8000, &tone).unwrap();
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! every log-likelihood keeps the ranking); two different models answer
 //! with the candidate that maximises the sum of their separately computed
 //! likelihoods.
-use sori_asr::bench_audio::save_tiny_model;
+use sori_asr::bench_audio::{save_tiny_model, write_wav16};
 use sori_asr::choices::Choices;
 use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with};
 use sori_asr::recognize::Recognizer;
@@ -18,18 +18,10 @@ fn model(dir: &Path, seed: i64) -> PathBuf {
 }
 
 fn wav(path: &Path, freq: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..12000 {
-        let x = (i as f32 * freq).sin() * 0.4 + ((i * 7919) % 61) as f32 / 6100.0;
-        w.write_sample((x * 32000.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+    let x: Vec<f32> = (0..12000)
+        .map(|i| (i as f32 * freq).sin() * 0.4 + ((i * 7919) % 61) as f32 / 6100.0)
+        .collect();
+    write_wav16(path, 16000, &x).unwrap();
 }
 
 #[test]

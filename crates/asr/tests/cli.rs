@@ -1,7 +1,7 @@
 //! Bad input through the `asr` binary: each case must end with a one-line
 //! `error: ...` naming the file and the problem, a non-zero exit, and no
 //! loss of the other files' results.
-use sori_asr::bench_audio::save_tiny_model;
+use sori_asr::bench_audio::{save_tiny_model, write_wav16};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -17,18 +17,10 @@ fn stderr(o: &Output) -> String {
 }
 
 fn write_wav(path: &Path, amplitude: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..16000 {
-        w.write_sample(((i as f32 * 0.07).sin() * amplitude * 32000.0) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
+    let tone: Vec<f32> = (0..16000)
+        .map(|i| (i as f32 * 0.07).sin() * amplitude)
+        .collect();
+    write_wav16(path, 16000, &tone).unwrap();
 }
 
 /// An untrained model directory (enough to exercise loading and decoding).

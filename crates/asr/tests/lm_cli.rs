@@ -1,7 +1,7 @@
 //! `asr lm` and `--beam --lm` through the binary: a tiny LM is trained,
 //! read back, used by `transcribe` and compared with greedy by `eval`; bad
 //! LM input ends with one `error: ...` line naming the file.
-use sori_asr::bench_audio::save_tiny_model;
+use sori_asr::bench_audio::{save_tiny_model, write_wav16};
 use sori_lm::NgramLm;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,18 +26,8 @@ fn p(path: &Path) -> &str {
 }
 
 fn write_wav(path: &Path) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..12000 {
-        w.write_sample(((i as f32 * 0.05).sin() * 8000.0) as i16)
-            .unwrap();
-    }
-    w.finalize().unwrap();
+    let tone: Vec<f32> = (0..12000).map(|i| (i as f32 * 0.05).sin() * 0.25).collect();
+    write_wav16(path, 16000, &tone).unwrap();
 }
 
 /// An untrained model over the characters of "cab" (and space).
