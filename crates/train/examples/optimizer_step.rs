@@ -3,8 +3,12 @@
 //! the parameters of the speech encoder of `benches/step.rs` (3-layer
 //! BiLSTM, 256 units, 40 inputs, 29 outputs: 3.8 M parameters) with fixed
 //! gradients. It shows what owning the optimiser state (for `--resume`)
-//! costs per step: on a loaded 2-core machine both took 60-170 ms for Adam
-//! and RMSprop and ~5-8 ms for SGD, ours not slower (noise dominated).
+//! costs per step. Measured 2026-11-29 on the idle 2-core machine, 2
+//! threads, two runs: Adam 4.8-5.0 ms (libtorch 4.6-4.7), AdamW 4.6-5.0
+//! (5.0-5.4), RMSprop 3.3-3.8 (2.6), SGD 2.0-2.1 (1.4): equal for Adam,
+//! about 1 ms more for RMSprop and 0.6 ms more for SGD, which have one
+//! more pass over memory than libtorch's fused `value=` arguments allow
+//! (tch does not expose them). Per training step that is under 0.5 %.
 //! `cargo run --release -p sori-train --example optimizer_step [-- THREADS]`
 use sori_rnn::{Cell, Encoder, EncoderConfig};
 use sori_train::{OptimizerKind, OptimizerSpec};
@@ -46,6 +50,8 @@ fn time(label: &str, mut step: impl FnMut()) {
 }
 
 fn main() {
+    // As in the binaries: subnormals flushed, freed memory kept (crate::cpu).
+    sori_train::configure_process();
     let threads: i32 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
