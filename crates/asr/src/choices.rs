@@ -7,8 +7,8 @@
 use crate::error::{AsrError, Result};
 use crate::vocab::{normalize, OovPolicy, Vocab};
 
-use crate::recognize::{Decoder, Emission};
-use sori_ctc::{ctc_loss, force_align, CtcBatch, CtcOptions, Reduction, Shape, Targets};
+use crate::recognize::{aligned_emissions, Decoder, Emission};
+use sori_ctc::{ctc_loss, CtcBatch, CtcOptions, Reduction, Shape, Targets};
 
 /// Candidate transcripts, encoded in a model's vocabulary.
 #[derive(Debug, Clone)]
@@ -131,15 +131,7 @@ impl Decoder for Choices {
             .iter()
             .map(|&l| l as usize)
             .collect();
-        let alignment = force_align(&log_probs[..steps * classes], classes, &target, blank)?;
-        Ok(alignment
-            .spans
-            .iter()
-            .map(|s| Emission {
-                label: s.label,
-                step: s.start,
-            })
-            .collect())
+        aligned_emissions(&log_probs[..steps * classes], classes, &target, blank)
     }
 }
 

@@ -43,6 +43,33 @@ impl EvalReport {
     pub fn exact_rate(&self) -> f64 {
         self.exact as f64 / self.scored.len().max(1) as f64
     }
+    /// Scores `hypothesis` against utterance `u`'s normalised text and adds
+    /// it, with its audio length and decoding time, to the totals.
+    pub fn add(
+        &mut self,
+        u: &Utterance,
+        hypothesis: String,
+        audio_seconds: f64,
+        decode_seconds: f64,
+    ) {
+        let reference = normalize(&u.text);
+        let c = char_errors(&reference, &hypothesis);
+        let w = word_errors(&reference, &hypothesis);
+        self.chars.add(c);
+        self.words.add(w);
+        self.exact += usize::from(c.edits == 0);
+        self.audio_seconds += audio_seconds;
+        self.decode_seconds += decode_seconds;
+        self.scored.push(Scored {
+            audio: u.audio.clone(),
+            speaker: u.speaker.clone(),
+            reference,
+            hypothesis,
+            chars: c,
+            words: w,
+        });
+    }
+
     /// The `n` utterances with the most character errors.
     pub fn worst(&self, n: usize) -> Vec<&Scored> {
         let mut v: Vec<&Scored> = self.scored.iter().filter(|s| s.chars.edits > 0).collect();
@@ -82,27 +109,12 @@ pub fn evaluate_with(
     for (i, u) in utts.iter().enumerate() {
         match rec.transcribe_file_with(&u.audio, decoders) {
             Ok(m) => {
-                let reference = normalize(&u.text);
                 for ((r, t), secs) in reports
                     .iter_mut()
                     .zip(m.transcripts)
                     .zip(&m.decoder_seconds)
                 {
-                    let c = char_errors(&reference, &t.text);
-                    let w = word_errors(&reference, &t.text);
-                    r.chars.add(c);
-                    r.words.add(w);
-                    r.exact += usize::from(c.edits == 0);
-                    r.audio_seconds += t.duration;
-                    r.decode_seconds += m.shared_seconds + secs;
-                    r.scored.push(Scored {
-                        audio: u.audio.clone(),
-                        speaker: u.speaker.clone(),
-                        reference: reference.clone(),
-                        hypothesis: t.text,
-                        chars: c,
-                        words: w,
-                    });
+                    r.add(u, t.text, t.duration, m.shared_seconds + secs);
                 }
             }
             Err(e) => {
@@ -132,62 +144,49 @@ pub fn evaluate_choices_ensemble(
     let mut report = EvalReport::default();
     for u in utts {
         let started = std::time::Instant::now();
-        let mut total: Vec<f64> = Vec::new();
-        let mut duration = 0.0;
-        let mut failure = None;
-        for (rec, ch) in recs.iter_mut().zip(&choices) {
-            let scored = rec
-                .model
-                .config
-                .frontend
-                .load(&u.audio)
-                .and_then(|samples| {
-                    duration = samples.len() as f64 / rec.model.config.frontend.sample_rate as f64;
-                    let (lp, steps) = rec.log_probs(&samples, &u.audio)?;
-                    let vocab = &rec.model.config.vocab;
-                    ch.pick(&lp, steps, vocab.classes(), vocab.blank())
-                });
-            match scored {
-                Ok(pick) => {
-                    total.resize(pick.log_likelihoods.len(), 0.0);
-                    for (t, l) in total.iter_mut().zip(&pick.log_likelihoods) {
-                        *t += l;
-                    }
-                }
-                Err(e) => {
-                    failure = Some(e.to_string());
-                    break;
-                }
+        match ensemble_scores(recs, &choices, u) {
+            Ok((total, duration)) => {
+                let best = (0..total.len())
+                    .max_by(|&a, &b| total[a].total_cmp(&total[b]).then(b.cmp(&a)))
+                    .unwrap_or(0);
+                let hypothesis = if total.get(best).is_some_and(|v| v.is_finite()) {
+                    choices[0].texts()[best].clone()
+                } else {
+                    String::new()
+                };
+                report.add(u, hypothesis, duration, started.elapsed().as_secs_f64());
             }
+            Err(e) => report.failed.push((u.audio.clone(), e.to_string())),
         }
-        if let Some(e) = failure {
-            report.failed.push((u.audio.clone(), e));
-            continue;
-        }
-        let best = (0..total.len())
-            .max_by(|&a, &b| total[a].total_cmp(&total[b]).then(b.cmp(&a)))
-            .unwrap_or(0);
-        let hypothesis = if total.get(best).is_some_and(|v| v.is_finite()) {
-            choices[0].texts()[best].clone()
-        } else {
-            String::new()
-        };
-        let reference = normalize(&u.text);
-        let c = char_errors(&reference, &hypothesis);
-        let w = word_errors(&reference, &hypothesis);
-        report.chars.add(c);
-        report.words.add(w);
-        report.exact += usize::from(c.edits == 0);
-        report.audio_seconds += duration;
-        report.decode_seconds += started.elapsed().as_secs_f64();
-        report.scored.push(Scored {
-            audio: u.audio.clone(),
-            speaker: u.speaker.clone(),
-            reference,
-            hypothesis,
-            chars: c,
-            words: w,
-        });
     }
     Ok(report)
+}
+
+/// Each candidate's log-likelihood summed over the models, and the audio's
+/// length. The file is read once per distinct front end (ensembles usually
+/// share one).
+fn ensemble_scores(
+    recs: &mut [Recognizer],
+    choices: &[crate::choices::Choices],
+    u: &Utterance,
+) -> crate::error::Result<(Vec<f64>, f64)> {
+    let mut total: Vec<f64> = Vec::new();
+    let mut duration = 0.0;
+    let mut loaded: Option<(crate::frontend::FrontEnd, Vec<f32>)> = None;
+    for (rec, ch) in recs.iter_mut().zip(choices) {
+        let fe = &rec.model.config.frontend;
+        if loaded.as_ref().is_none_or(|(f, _)| f != fe) {
+            loaded = Some((fe.clone(), fe.load(&u.audio)?));
+        }
+        let samples = &loaded.as_ref().expect("loaded above").1;
+        duration = samples.len() as f64 / fe.sample_rate as f64;
+        let (lp, steps) = rec.log_probs(samples, &u.audio)?;
+        let vocab = &rec.model.config.vocab;
+        let pick = ch.pick(&lp, steps, vocab.classes(), vocab.blank())?;
+        total.resize(pick.log_likelihoods.len(), 0.0);
+        for (t, l) in total.iter_mut().zip(&pick.log_likelihoods) {
+            *t += l;
+        }
+    }
+    Ok((total, duration))
 }

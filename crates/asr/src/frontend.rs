@@ -79,7 +79,7 @@ impl FrontEnd {
 
     /// A reusable extractor.
     pub fn extractor(&self) -> Result<Extractor> {
-        Extractor::new(&self.feature_config()).map_err(|e| AsrError::Config(e.to_string()))
+        self.warped_extractor(1.0)
     }
 
     /// An extractor whose filterbank is warped by `warp` (VTLP; training only).

@@ -156,15 +156,27 @@ impl Decoder for BeamDecoder {
         if labels.is_empty() {
             return Ok(Vec::new());
         }
-        let a = force_align(lp, classes, &labels, blank)?;
-        Ok(a.spans
-            .iter()
-            .map(|s| Emission {
-                label: s.label,
-                step: s.start,
-            })
-            .collect())
+        aligned_emissions(lp, classes, &labels, blank)
     }
+}
+
+/// The labels of a decoded answer placed at the first step of their span in
+/// its Viterbi alignment (`sori_ctc::force_align`), so word times mean what
+/// they mean for [`Greedy`].
+pub fn aligned_emissions(
+    lp: &[f32],
+    classes: usize,
+    labels: &[usize],
+    blank: usize,
+) -> Result<Vec<Emission>> {
+    let a = force_align(lp, classes, labels, blank)?;
+    Ok(a.spans
+        .iter()
+        .map(|s| Emission {
+            label: s.label,
+            step: s.start,
+        })
+        .collect())
 }
 
 /// The beam decoders of an alpha × beta grid (one decoder without LM when

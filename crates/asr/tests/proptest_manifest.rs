@@ -7,6 +7,8 @@
 //! parser is not exactly round-trip, a last-digit difference nobody hears);
 //! arbitrary bytes never panic. A fixed, small number of cases, so it runs
 //! in `make test`.
+#[path = "../../train/tests/support/fuzz.rs"]
+mod fuzz;
 use proptest::prelude::*;
 use sori_asr::manifest::{read_manifest, write_manifest, Utterance};
 use std::path::PathBuf;
@@ -72,12 +74,8 @@ fn render(l: &Line) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // `make fuzz` raises the count with SORI_FUZZ_CASES.
-        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(fuzz::config(64))]
 
     #[test]
     fn parses_exactly_the_valid_lines_or_names_the_first_broken_one(

@@ -5,6 +5,8 @@
 //! sum over every alignment path (an oracle independent of the alpha-beta
 //! recursion) and the gradient must be finite. A fixed, small number of
 //! cases, so it runs in `make test`.
+#[path = "../../train/tests/support/fuzz.rs"]
+mod fuzz;
 use proptest::prelude::*;
 use sori_ctc::{
     ctc_loss, ctc_loss_grad, greedy_decode, log_softmax_rows, CtcBatch, CtcOptions, Reduction,
@@ -115,12 +117,8 @@ fn valid() -> impl Strategy<Value = (usize, usize, Vec<f64>, Vec<i64>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // `make fuzz` raises the count with SORI_FUZZ_CASES.
-        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(fuzz::config(200))]
 
     #[test]
     fn arbitrary_inputs_give_an_error_or_a_well_formed_result(r in raw()) {

@@ -372,6 +372,9 @@ impl SentimentNet {
         // instead of the lecture's ~89 %. `best` keeps libtorch's defaults,
         // with which its recipe was tuned.
         let dense_config = if keras {
+            if let Some(enc) = &encoder {
+                enc.init_keras();
+            }
             let limit = (6.0 / (dense_in + 1) as f64).sqrt();
             nn::LinearConfig {
                 ws_init: nn::Init::Uniform {
@@ -384,11 +387,6 @@ impl SentimentNet {
         } else {
             Default::default()
         };
-        if keras {
-            if let Some(enc) = &encoder {
-                enc.init_keras();
-            }
-        }
         let dense = nn::linear(p / "dense", dense_in, 1, dense_config);
         let (ngram_weight, ngram_ratio) = if config.ngram_buckets > 0 {
             (

@@ -5,6 +5,8 @@
 //! and then classifies any text to a probability in [0, 1]; never a panic
 //! (a word list longer than `num_words` allows once gave ids outside the
 //! embedding). A fixed, small number of cases, so it runs in `make test`.
+#[path = "../../train/tests/support/fuzz.rs"]
+mod fuzz;
 use proptest::prelude::*;
 use sori_imdb::classifier::Classifier;
 use sori_imdb::model::{Arch, ModelConfig};
@@ -74,12 +76,8 @@ fn word() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // `make fuzz` raises the count with SORI_FUZZ_CASES.
-        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(fuzz::config(48))]
 
     #[test]
     fn any_vocabulary_loads_or_fails_cleanly(

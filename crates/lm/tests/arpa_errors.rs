@@ -1,6 +1,8 @@
 //! Broken ARPA input: each problem is one `FILE:LINE: message` error, and
 //! random or mutated text never panics the reader (proptest, fixed number
 //! of cases, no persistence files).
+#[path = "../../train/tests/support/fuzz.rs"]
+mod fuzz;
 use proptest::prelude::*;
 use sori_lm::{train, LmError, NgramLm, Tokenization, TrainOptions, BOS};
 
@@ -269,12 +271,8 @@ fn exercise(lm: &NgramLm) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // `make fuzz` raises the count with SORI_FUZZ_CASES.
-        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(fuzz::config(600))]
 
     #[test]
     fn mutated_arpa_never_panics(edits in prop::collection::vec(edit(), 1..5), sized in any::<bool>()) {

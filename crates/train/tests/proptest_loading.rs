@@ -4,6 +4,8 @@
 //! a one-line error naming the file, or succeeds with shapes checked; it
 //! never panics and never allocates what a hostile header announces.
 //! A fixed, small number of cases, so it runs in `make test`.
+#[path = "support/fuzz.rs"]
+mod fuzz;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use sori_train::{ModelDir, OptimizerKind, OptimizerSpec, TrainerState, Which};
@@ -113,12 +115,8 @@ fn check_config(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        // `make fuzz` raises the count with SORI_FUZZ_CASES.
-        cases: std::env::var("SORI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    // `make fuzz` raises the count with SORI_FUZZ_CASES.
+    #![proptest_config(fuzz::config(64))]
 
     #[test]
     fn mutated_checkpoints_load_or_fail_cleanly(bytes in mutated(&valid_files().0)) {
