@@ -84,6 +84,49 @@ impl EvalReport {
     }
 }
 
+/// The speaker statistics of a model with speaker normalisation, fitted on
+/// each speaker's recordings in a manifest (audio only, never the
+/// transcripts); empty for other models. Utterances without a speaker are
+/// normalised by their own statistics.
+pub struct SpeakerNorms {
+    by_speaker: std::collections::BTreeMap<String, crate::frontend::SpeakerNorm>,
+}
+
+impl SpeakerNorms {
+    pub fn fit(rec: &mut Recognizer, utts: &[Utterance]) -> SpeakerNorms {
+        let mut by_speaker = std::collections::BTreeMap::new();
+        if rec.wants_speaker_norm() {
+            let mut speakers: Vec<&str> =
+                utts.iter().filter_map(|u| u.speaker.as_deref()).collect();
+            speakers.sort_unstable();
+            speakers.dedup();
+            for s in speakers {
+                let files: Vec<&std::path::Path> = utts
+                    .iter()
+                    .filter(|u| u.speaker.as_deref() == Some(s))
+                    .map(|u| u.audio.as_path())
+                    .collect();
+                rec.fit_speaker(&files);
+                if let Some(n) = rec.speaker_norm.take() {
+                    by_speaker.insert(s.to_string(), n);
+                }
+            }
+        }
+        SpeakerNorms { by_speaker }
+    }
+
+    /// Sets `rec` up for utterance `u`'s speaker.
+    pub fn select(&self, rec: &mut Recognizer, u: &Utterance) {
+        if rec.wants_speaker_norm() {
+            rec.speaker_norm = u
+                .speaker
+                .as_ref()
+                .and_then(|s| self.by_speaker.get(s))
+                .cloned();
+        }
+    }
+}
+
 /// Transcribes every utterance and scores it against its normalised text.
 pub fn evaluate(
     rec: &mut Recognizer,
@@ -106,7 +149,9 @@ pub fn evaluate_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<EvalReport> {
     let mut reports = vec![EvalReport::default(); decoders.len()];
+    let norms = SpeakerNorms::fit(rec, utts);
     for (i, u) in utts.iter().enumerate() {
+        norms.select(rec, u);
         match rec.transcribe_file_with(&u.audio, decoders) {
             Ok(m) => {
                 for ((r, t), secs) in reports
@@ -129,64 +174,35 @@ pub fn evaluate_with(
 }
 
 /// Closed-vocabulary answers of several models combined: each candidate's
-/// CTC log-likelihood is summed over the models (a product of experts) and
-/// the best candidate is the answer. Every model reads the whole file with
-/// its own front end; a file any model cannot read is reported as failed.
+/// CTC log-likelihood is averaged over the models (a product of experts)
+/// and the best candidate is the answer. Every model reads the whole file
+/// with its own front end; a file any model cannot read is reported as
+/// failed.
 pub fn evaluate_choices_ensemble(
     recs: &mut [Recognizer],
     utts: &[Utterance],
     candidates: &[&str],
 ) -> crate::error::Result<EvalReport> {
-    let choices: Vec<crate::choices::Choices> = recs
-        .iter()
-        .map(|r| crate::choices::Choices::new(candidates.iter().copied(), &r.model.config.vocab))
-        .collect::<crate::error::Result<_>>()?;
+    let choices = crate::pseudo::choices_for(recs, candidates)?;
     let mut report = EvalReport::default();
+    let norms: Vec<SpeakerNorms> = recs
+        .iter_mut()
+        .map(|r| SpeakerNorms::fit(r, utts))
+        .collect();
     for u in utts {
         let started = std::time::Instant::now();
-        match ensemble_scores(recs, &choices, u) {
-            Ok((total, duration)) => {
-                let best = (0..total.len())
-                    .max_by(|&a, &b| total[a].total_cmp(&total[b]).then(b.cmp(&a)))
-                    .unwrap_or(0);
-                let hypothesis = if total.get(best).is_some_and(|v| v.is_finite()) {
-                    choices[0].texts()[best].clone()
-                } else {
-                    String::new()
-                };
+        for (rec, n) in recs.iter_mut().zip(&norms) {
+            n.select(rec, u);
+        }
+        match crate::pseudo::candidate_scores(recs, &choices, &u.audio) {
+            Ok((scores, duration)) => {
+                let hypothesis = crate::pseudo::best_with_posterior(&scores)
+                    .map(|(best, _)| choices[0].texts()[best].clone())
+                    .unwrap_or_default();
                 report.add(u, hypothesis, duration, started.elapsed().as_secs_f64());
             }
             Err(e) => report.failed.push((u.audio.clone(), e.to_string())),
         }
     }
     Ok(report)
-}
-
-/// Each candidate's log-likelihood summed over the models, and the audio's
-/// length. The file is read once per distinct front end (ensembles usually
-/// share one).
-fn ensemble_scores(
-    recs: &mut [Recognizer],
-    choices: &[crate::choices::Choices],
-    u: &Utterance,
-) -> crate::error::Result<(Vec<f64>, f64)> {
-    let mut total: Vec<f64> = Vec::new();
-    let mut duration = 0.0;
-    let mut loaded: Option<(crate::frontend::FrontEnd, Vec<f32>)> = None;
-    for (rec, ch) in recs.iter_mut().zip(choices) {
-        let fe = &rec.model.config.frontend;
-        if loaded.as_ref().is_none_or(|(f, _)| f != fe) {
-            loaded = Some((fe.clone(), fe.load(&u.audio)?));
-        }
-        let samples = &loaded.as_ref().expect("loaded above").1;
-        duration = samples.len() as f64 / fe.sample_rate as f64;
-        let (lp, steps) = rec.log_probs(samples, &u.audio)?;
-        let vocab = &rec.model.config.vocab;
-        let pick = ch.pick(&lp, steps, vocab.classes(), vocab.blank())?;
-        total.resize(pick.log_likelihoods.len(), 0.0);
-        for (t, l) in total.iter_mut().zip(&pick.log_likelihoods) {
-            *t += l;
-        }
-    }
-    Ok((total, duration))
 }

@@ -29,6 +29,85 @@ pub struct FrontEnd {
     pub n_ceps: usize,
     /// 0: none, 1: deltas, 2: deltas and delta-deltas.
     pub deltas: usize,
+    /// Feature normalisation (models from before this field: per utterance).
+    #[serde(default)]
+    pub norm: FeatureNorm,
+}
+
+/// How features are normalised before the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureNorm {
+    /// Mean and variance of each dimension over the utterance: indifferent
+    /// to recording gain and channel, but on a one-word utterance the mean
+    /// is partly the word's own spectrum.
+    #[default]
+    Utterance,
+    /// Mean and variance of each dimension over all of a speaker's
+    /// utterances ([`SpeakerNorm`]): removes the speaker's channel and
+    /// average spectrum but keeps what distinguishes one word from another.
+    /// Training groups by the manifests' `speaker`; recognition fits the
+    /// statistics on the new speaker's recordings (no transcripts needed).
+    Speaker,
+    /// None: the network sees the raw log-mel or cepstral values.
+    None,
+}
+
+/// Per-dimension mean and inverse standard deviation of a set of feature
+/// matrices (one speaker's utterances).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeakerNorm {
+    pub mean: Vec<f32>,
+    pub inv_std: Vec<f32>,
+    /// Frames the statistics were computed over.
+    pub frames: usize,
+}
+
+impl SpeakerNorm {
+    /// Statistics over every frame of `matrices` (`frames × dim`, row-major);
+    /// `None` when there are no frames. Accumulates in f64.
+    pub fn fit<'a>(dim: usize, matrices: impl IntoIterator<Item = &'a [f32]>) -> Option<Self> {
+        let mut sum = vec![0f64; dim];
+        let mut sq = vec![0f64; dim];
+        let mut frames = 0;
+        for m in matrices {
+            for row in m.chunks_exact(dim) {
+                for ((s, q), &v) in sum.iter_mut().zip(&mut sq).zip(row) {
+                    *s += v as f64;
+                    *q += (v as f64) * (v as f64);
+                }
+                frames += 1;
+            }
+        }
+        if frames == 0 {
+            return None;
+        }
+        let n = frames as f64;
+        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+        let inv_std = sum
+            .iter()
+            .zip(&sq)
+            .map(|(s, q)| {
+                let var = (q / n - (s / n) * (s / n)).max(0.0);
+                (1.0 / var.sqrt().max(1e-5)) as f32
+            })
+            .collect();
+        Some(SpeakerNorm {
+            mean,
+            inv_std,
+            frames,
+        })
+    }
+
+    /// Normalises a `frames × dim` matrix in place.
+    pub fn apply(&self, data: &mut [f32]) {
+        let dim = self.mean.len();
+        for row in data.chunks_exact_mut(dim) {
+            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inv_std) {
+                *v = (*v - m) * s;
+            }
+        }
+    }
 }
 
 impl Default for FrontEnd {
@@ -42,6 +121,7 @@ impl Default for FrontEnd {
             n_mels: 40,
             n_ceps: 13,
             deltas: 0,
+            norm: FeatureNorm::Utterance,
         }
     }
 }
@@ -63,7 +143,10 @@ impl FrontEnd {
             FeatureKind::Mfcc => Output::Mfcc,
         };
         c.delta_order = self.deltas;
-        c.cmvn = Cmvn::MeanVariance;
+        c.cmvn = match self.norm {
+            FeatureNorm::Utterance => Cmvn::MeanVariance,
+            FeatureNorm::Speaker | FeatureNorm::None => Cmvn::None,
+        };
         c
     }
 
@@ -229,6 +312,34 @@ impl SpecAugment {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn speaker_norm_gives_zero_mean_unit_variance_over_all_matrices() {
+        // Two "utterances" of 2-dim frames; the statistics span both.
+        let a = vec![1.0f32, 10.0, 3.0, 10.0];
+        let b = vec![5.0f32, 40.0, 7.0, 20.0];
+        let n = SpeakerNorm::fit(2, [a.as_slice(), b.as_slice()]).unwrap();
+        assert_eq!(n.frames, 4);
+        assert_eq!(n.mean, vec![4.0, 20.0]);
+        // Population std: dim 0 sqrt(5), dim 1 sqrt(150).
+        assert!((n.inv_std[0] - 1.0 / 5f32.sqrt()).abs() < 1e-6);
+        assert!((n.inv_std[1] - 1.0 / 150f32.sqrt()).abs() < 1e-6);
+        let mut all = [a, b].concat();
+        n.apply(&mut all);
+        for d in 0..2 {
+            let col: Vec<f32> = all.iter().skip(d).step_by(2).copied().collect();
+            let mean = col.iter().sum::<f32>() / 4.0;
+            let var = col.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 4.0;
+            assert!(
+                mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5,
+                "{mean} {var}"
+            );
+        }
+        // A constant dimension does not divide by zero.
+        let c = SpeakerNorm::fit(1, [[2.0f32, 2.0].as_slice()]).unwrap();
+        assert!(c.inv_std[0].is_finite());
+        assert_eq!(SpeakerNorm::fit(3, std::iter::empty::<&[f32]>()), None);
+    }
     use super::*;
 
     fn tone(n: usize) -> Vec<f32> {

@@ -16,6 +16,7 @@ pub mod lm;
 pub mod manifest;
 pub mod metrics;
 pub mod model;
+pub mod pseudo;
 pub mod recognize;
 pub mod rng;
 pub mod synth;

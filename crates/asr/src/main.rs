@@ -7,6 +7,7 @@ mod align_cmd;
 mod corpus_cmd;
 mod features_cmd;
 mod lm_cmd;
+mod pseudo_cmd;
 mod train_cmd;
 mod transcribe_cmd;
 
@@ -32,6 +33,9 @@ enum Command {
     Eval(transcribe_cmd::EvalArgs),
     /// Forced alignment: start and end time of each word of a known transcript.
     Align(align_cmd::AlignArgs),
+    /// Self-training for a new speaker: label their unlabelled recordings with a
+    /// model's confident closed-vocabulary answers (a manifest for `asr train`).
+    PseudoLabel(pseudo_cmd::PseudoLabelArgs),
     /// Train a character n-gram language model (ARPA) for the beam search.
     Lm(lm_cmd::LmArgs),
     /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
@@ -49,6 +53,7 @@ fn main() {
         Command::Transcribe(a) => transcribe_cmd::transcribe(a).map(exit_on_failure),
         Command::Eval(a) => transcribe_cmd::eval(a).map(exit_on_failure),
         Command::Align(a) => align_cmd::run(a),
+        Command::PseudoLabel(a) => pseudo_cmd::run(a).map(exit_on_failure),
         Command::Lm(a) => lm_cmd::run(a),
         Command::Features(a) => features_cmd::run(a),
     };

@@ -8,6 +8,7 @@
 //! the network ([`Recognizer::transcribe_file_with`]), which is how `asr
 //! eval` compares them.
 use crate::error::{AsrError, Result};
+use crate::frontend::{FeatureNorm, SpeakerNorm};
 use crate::lm::CharLm;
 use crate::model::AsrModel;
 use serde::Serialize;
@@ -251,6 +252,10 @@ pub struct Recognizer {
     /// Longest piece of audio run through the network at once.
     pub chunk_seconds: f64,
     pub decoder: Box<dyn Decoder>,
+    /// The current speaker's feature statistics, for a model trained with
+    /// speaker normalisation ([`Recognizer::fit_speaker`]); without them
+    /// each piece of audio is normalised by its own.
+    pub speaker_norm: Option<SpeakerNorm>,
 }
 
 impl Recognizer {
@@ -266,7 +271,33 @@ impl Recognizer {
             extractor,
             chunk_seconds: 20.0,
             decoder: Box::new(Greedy),
+            speaker_norm: None,
         })
+    }
+
+    /// True when the model wants one speaker's statistics (see
+    /// [`FeatureNorm::Speaker`]).
+    pub fn wants_speaker_norm(&self) -> bool {
+        self.model.config.frontend.norm == FeatureNorm::Speaker
+    }
+
+    /// Fits the speaker statistics on `files` (recordings of one speaker;
+    /// their transcripts are not needed) and uses them from now on. Files
+    /// that cannot be read are left out here; transcribing them reports
+    /// why. Returns how many files were used.
+    pub fn fit_speaker(&mut self, files: &[&Path]) -> usize {
+        let fe = self.model.config.frontend.clone();
+        let mut feats = Vec::new();
+        for path in files {
+            let f = fe
+                .load(path)
+                .and_then(|s| fe.features(&mut self.extractor, &s, path));
+            if let Ok(f) = f {
+                feats.push(f.data);
+            }
+        }
+        self.speaker_norm = SpeakerNorm::fit(fe.dim(), feats.iter().map(|f| f.as_slice()));
+        feats.len()
     }
 
     /// Transcribes a WAV file.
@@ -349,11 +380,19 @@ impl Recognizer {
 
     /// Log-probabilities (`T × classes`) of samples at the model's rate.
     pub fn log_probs(&mut self, samples: &[f32], path: &Path) -> Result<(Vec<f32>, usize)> {
-        let f = self
-            .model
-            .config
-            .frontend
-            .features(&mut self.extractor, samples, path)?;
+        let fe = &self.model.config.frontend;
+        let mut f = fe.features(&mut self.extractor, samples, path)?;
+        if fe.norm == FeatureNorm::Speaker {
+            let own;
+            let norm = match &self.speaker_norm {
+                Some(n) => n,
+                None => {
+                    own = SpeakerNorm::fit(f.dim, [f.data.as_slice()]);
+                    own.as_ref().expect("features() refuses zero frames")
+                }
+            };
+            norm.apply(&mut f.data);
+        }
         self.model.log_probs(&f.data, f.n_frames)
     }
 

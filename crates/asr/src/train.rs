@@ -4,7 +4,7 @@
 //! log-probabilities, SpecAugment on training batches, greedy-decoded CER
 //! and WER on the validation set after each epoch (the monitored metric).
 use crate::error::{AsrError, Result};
-use crate::frontend::{add_noise, speed_perturb, FrontEnd, SpecAugment};
+use crate::frontend::{add_noise, speed_perturb, FeatureNorm, FrontEnd, SpeakerNorm, SpecAugment};
 use crate::manifest::{read_manifest, Utterance};
 use crate::metrics::{char_errors, word_errors};
 use crate::model::{Architecture, AsrConfig, AsrModel};
@@ -107,8 +107,48 @@ pub fn check_transcripts(
 }
 
 /// Features and labels of every utterance, computed in parallel; the first
-/// failing file is the error.
+/// failing file is the error. Under [`FeatureNorm::Speaker`] each speaker's
+/// examples are normalised by the statistics of all of them (an utterance
+/// without a speaker by its own).
 pub fn build_examples(
+    utts: &[Utterance],
+    fe: &FrontEnd,
+    vocab: &Vocab,
+    oov: OovPolicy,
+    augment: Option<(&Augment, u64)>,
+) -> Result<Vec<Example>> {
+    let mut examples = raw_examples(utts, fe, vocab, oov, augment)?;
+    if fe.norm == FeatureNorm::Speaker {
+        normalise_by_speaker(utts, &mut examples, fe.dim());
+    }
+    Ok(examples)
+}
+
+/// Groups examples by their utterance's speaker and normalises each group
+/// by its own statistics.
+fn normalise_by_speaker(utts: &[Utterance], examples: &mut [Example], dim: usize) {
+    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    for (i, u) in utts.iter().enumerate() {
+        match u.speaker.as_deref() {
+            Some(s) => groups.entry(Some(s)).or_default().push(i),
+            None => {
+                if let Some(n) = SpeakerNorm::fit(dim, [examples[i].feats.as_slice()]) {
+                    n.apply(&mut examples[i].feats);
+                }
+            }
+        }
+    }
+    for (_, members) in groups {
+        let norm = SpeakerNorm::fit(dim, members.iter().map(|&i| examples[i].feats.as_slice()));
+        if let Some(norm) = norm {
+            for &i in &members {
+                norm.apply(&mut examples[i].feats);
+            }
+        }
+    }
+}
+
+fn raw_examples(
     utts: &[Utterance],
     fe: &FrontEnd,
     vocab: &Vocab,

@@ -1,7 +1,7 @@
 //! `asr train`: parsing and printing around `sori_asr::train::train`.
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use sori_asr::frontend::{FeatureKind, FrontEnd, SpecAugment};
+use sori_asr::frontend::{FeatureKind, FeatureNorm, FrontEnd, SpecAugment};
 use sori_asr::train::{train, Augment, TrainOptions};
 use sori_asr::{Architecture, OovPolicy};
 use sori_rnn::Cell;
@@ -18,6 +18,13 @@ pub enum CellArg {
 pub enum FeaturesArg {
     Fbank,
     Mfcc,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum NormArg {
+    Utterance,
+    Speaker,
+    None,
 }
 
 /// What to do with transcript characters outside the vocabulary.
@@ -74,6 +81,11 @@ pub struct TrainCmd {
     /// Sample rate of the features (audio is resampled); 8000 for telephone-band data like FSDD.
     #[arg(long, default_value_t = 16000)]
     sample_rate: u32,
+    /// Feature normalisation: mean and variance per utterance, per speaker
+    /// (the manifests' "speaker"; recognition fits the new speaker's
+    /// statistics on their recordings), or none.
+    #[arg(long, value_enum, default_value_t = NormArg::Utterance)]
+    norm: NormArg,
     /// Mel filters.
     #[arg(long, default_value_t = 40)]
     n_mels: usize,
@@ -144,6 +156,11 @@ pub fn run(a: TrainCmd) -> Result<()> {
                 FeaturesArg::Mfcc => FeatureKind::Mfcc,
             },
             n_mels: a.n_mels,
+            norm: match a.norm {
+                NormArg::Utterance => FeatureNorm::Utterance,
+                NormArg::Speaker => FeatureNorm::Speaker,
+                NormArg::None => FeatureNorm::None,
+            },
             ..FrontEnd::default()
         },
         arch: Architecture {

@@ -130,6 +130,15 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
         rec.decoder = Box::new(c);
     }
     let many = a.files.len() > 1;
+    if rec.wants_speaker_norm() && many {
+        // Files given together are taken as one speaker's.
+        let paths: Vec<&std::path::Path> = a.files.iter().map(|p| p.as_path()).collect();
+        let used = rec.fit_speaker(&paths);
+        eprintln!(
+            "note: speaker normalisation fitted on {used} of {} files",
+            a.files.len()
+        );
+    }
     let mut ok = true;
     for path in &a.files {
         match rec.transcribe_file(path) {

@@ -1,0 +1,94 @@
+//! `asr pseudo-label`: parsing and printing around `sori_asr::pseudo`.
+use anyhow::{bail, Result};
+use clap::Args;
+use sori_asr::pseudo::{pseudo_label, select};
+use sori_asr::recognize::Recognizer;
+use sori_asr::write_manifest;
+use std::path::PathBuf;
+
+/// Label unlabelled recordings with a model's confident closed-vocabulary answers.
+#[derive(Args, Debug)]
+pub struct PseudoLabelArgs {
+    /// WAV files of the new speaker (their transcripts are never read).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Model directory; more with --ensemble.
+    #[arg(long)]
+    model: PathBuf,
+    /// More model directories whose likelihoods are averaged with --model's.
+    #[arg(long, value_delimiter = ',')]
+    ensemble: Vec<PathBuf>,
+    /// The candidate transcripts, comma-separated (e.g. the ten digit words).
+    #[arg(long)]
+    choices: String,
+    /// Fraction of each answer's files to keep, the most confident first.
+    #[arg(long, default_value_t = 0.5)]
+    keep: f64,
+    /// Also drop labels whose posterior is under this.
+    #[arg(long, default_value_t = 0.0)]
+    min_confidence: f64,
+    /// Speaker name written into the manifest.
+    #[arg(long)]
+    speaker: Option<String>,
+    /// Manifest (JSONL) to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// libtorch CPU threads.
+    #[arg(long, default_value_t = 1)]
+    threads: i32,
+}
+
+pub fn run(a: PseudoLabelArgs) -> Result<bool> {
+    if !(0.0..=1.0).contains(&a.keep) || a.keep == 0.0 {
+        bail!("--keep must be in (0, 1] (got {})", a.keep);
+    }
+    tch::set_num_threads(a.threads.max(1));
+    let mut recs = vec![Recognizer::load(&a.model)?];
+    for dir in &a.ensemble {
+        recs.push(Recognizer::load(dir)?);
+    }
+    let candidates: Vec<&str> = a.choices.split(',').collect();
+    let sori_asr::pseudo::Labelled { labels, failed } =
+        pseudo_label(&mut recs, &a.files, &candidates, |_, _| {})?;
+    for (p, e) in &failed {
+        eprintln!("error: {} ({e})", p.display());
+    }
+    let kept = select(&labels, a.keep, a.min_confidence, a.speaker.as_deref());
+    if kept.is_empty() {
+        bail!(
+            "no label passed the selection ({} labelled, --keep {}, --min-confidence {}); {} not written",
+            labels.len(),
+            a.keep,
+            a.min_confidence,
+            a.out.display()
+        );
+    }
+    write_manifest(&a.out, &kept)?;
+    let mean = |v: &mut dyn Iterator<Item = f64>| {
+        let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+        s / n.max(1) as f64
+    };
+    let mut counts: Vec<(String, usize, usize)> = Vec::new();
+    for text in candidates.iter().map(|c| sori_asr::vocab::normalize(c)) {
+        let all = labels.iter().filter(|l| l.text == text).count();
+        let k = kept.iter().filter(|u| u.text == text).count();
+        counts.push((text, k, all));
+    }
+    println!(
+        "{} of {} files labelled (mean confidence {:.3}), {} kept in {}",
+        labels.len(),
+        a.files.len(),
+        mean(&mut labels.iter().map(|l| l.confidence)),
+        kept.len(),
+        a.out.display()
+    );
+    println!(
+        "kept / answered: {}",
+        counts
+            .iter()
+            .map(|(t, k, n)| format!("{t} {k}/{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(failed.is_empty())
+}
