@@ -5,7 +5,7 @@ CARGO ?= cargo
 CORPORA ?= $(if $(wildcard ../shared/corpora),../shared/corpora,)
 export LIBTORCH_BYPASS_VERSION_CHECK := 1
 
-.PHONY: all setup build test lint fmt fuzz bench bench-quick demo clean
+.PHONY: all setup build test lint fmt fuzz bench bench-quick demo fsdd clean
 
 all: build
 
@@ -41,6 +41,13 @@ bench-quick: setup
 
 demo: build
 	scripts/demo.sh
+
+# FSDD leave-one-speaker-out with speaker normalisation and self-training
+# (crates/asr/README.md); needs the recordings, by default from
+# ../shared/corpora/fsdd. About 45 minutes on 2 cores.
+FSDD ?= $(if $(CORPORA),$(CORPORA)/fsdd/recordings,)
+fsdd: build
+	FSDD=$(FSDD) scripts/fsdd-loso.sh
 
 clean:
 	$(CARGO) clean

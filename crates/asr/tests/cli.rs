@@ -206,3 +206,29 @@ fn align_prints_ordered_word_times() {
     assert_eq!(v["words"].as_array().unwrap().len(), 3);
     assert!(v["log_prob"].as_f64().unwrap() < 0.0);
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    // `asr transcribe *.wav | head -1`: once the reader is gone the program
+    // ends like other Unix tools, without a "failed printing" panic.
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_dir(dir.path());
+    let mut args = vec!["transcribe".to_string()];
+    for i in 0..20 {
+        let p = dir.path().join(format!("f{i}.wav"));
+        write_wav(&p, 0.5);
+        args.push(p.to_str().unwrap().to_string());
+    }
+    args.extend(["--model".into(), model.to_str().unwrap().into()]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asr"))
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let e = stderr(&o);
+    assert!(!e.contains("panicked"), "{e}");
+    assert!(!o.status.success());
+}

@@ -49,7 +49,10 @@ fn labels_are_the_best_candidate_and_its_posterior() {
                 .collect(),
         );
     }
-    let mut recs = vec![Recognizer::load(&m1).unwrap(), Recognizer::load(&m2).unwrap()];
+    let mut recs = vec![
+        Recognizer::load(&m1).unwrap(),
+        Recognizer::load(&m2).unwrap(),
+    ];
     let got = pseudo_label(&mut recs, &files, &CANDIDATES, |_, _| {}).unwrap();
     assert!(got.failed.is_empty());
     assert_eq!(got.labels.len(), 3);
@@ -89,7 +92,10 @@ fn cli_writes_the_kept_labels_and_reports_a_bad_file() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.starts_with("error: ") && err.contains("bad.wav"), "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("bad.wav"),
+        "{err}"
+    );
     let kept = read_manifest(&out).unwrap();
     assert_eq!(kept.len(), 4);
     assert!(kept.iter().all(|u| u.speaker.as_deref() == Some("new")));

@@ -178,8 +178,11 @@ impl TrainArgs {
 /// usage error (unknown flag, bad value, missing argument) prints ONE line,
 /// `error: ...`, on stderr and exits with status 2, like every other error
 /// of the binaries (which exit with 1). `--help` and `--version` print as
-/// usual and exit with 0.
+/// usual and exit with 0. Output piped into a reader that stops early
+/// (`asr transcribe *.wav | head -1`) ends the program quietly, as with
+/// other Unix tools, instead of a "failed printing to stdout" panic.
 pub fn parse_args<P: clap::Parser>() -> P {
+    end_quietly_on_closed_pipe();
     match P::try_parse() {
         Ok(p) => p,
         Err(e) if !e.use_stderr() => e.exit(),
@@ -187,6 +190,19 @@ pub fn parse_args<P: clap::Parser>() -> P {
             eprintln!("{}", usage_error_line(&e));
             std::process::exit(2);
         }
+    }
+}
+
+/// Restores the default action of SIGPIPE (terminate), which the Rust
+/// runtime sets to "ignore" so that writes to a closed pipe return EPIPE and
+/// `println!` panics. Files are written atomically (temporary + rename), so
+/// ending at a print loses nothing already written.
+pub fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL has no
+    // preconditions; it runs before the program writes anything.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
