@@ -44,7 +44,7 @@ demo: build
 
 # FSDD leave-one-speaker-out with speaker normalisation and self-training
 # (crates/asr/README.md); needs the recordings, by default from
-# ../shared/corpora/fsdd. About 45 minutes on 2 cores.
+# ../shared/corpora/fsdd. About an hour on 2 cores.
 FSDD ?= $(if $(CORPORA),$(CORPORA)/fsdd/recordings,)
 fsdd: build
 	FSDD=$(FSDD) scripts/fsdd-loso.sh

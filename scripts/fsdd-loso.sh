@@ -11,14 +11,14 @@
 # table at the end is the mean over speakers. Two speakers train at a time
 # (one thread each). Needs `make build`; makes the FSDD manifests from
 # FSDD (default ../shared/corpora/fsdd/recordings) when missing.
-#   ROUNDS (default 2), KEEP (default "0.5 0.8"), OUT (default runs/fsdd),
+#   ROUNDS (default 3), KEEP (default "0.5 0.8 0.9"), OUT (default runs/fsdd),
 #   SPEAKERS (default: every folder of corpora/speech/fsdd),
 #   SEEDS (default "42 1 2").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ASR=$(realpath "${ASR:-target/release/asr}")
-ROUNDS=${ROUNDS:-2}
-read -r -a KEEP <<<"${KEEP:-0.5 0.8}"
+ROUNDS=${ROUNDS:-3}
+read -r -a KEEP <<<"${KEEP:-0.5 0.8 0.9}"
 OUT=$(realpath -m "${OUT:-runs/fsdd}")
 read -r -a SEEDS <<<"${SEEDS:-42 1 2}"
 CORPUS=corpora/speech/fsdd
