@@ -21,6 +21,16 @@ fn reversal_pairs(n: usize, seed: u64) -> Vec<Pair> {
         .collect()
 }
 
+/// libtorch's random generator is global to the process and the test
+/// harness runs the two trainings on parallel threads; interleaved draws
+/// made the initial weights, and so the accuracy, vary from run to run
+/// (a CI run once ended at 0.82).
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn options(attention: AttentionKind) -> TrainOptions {
     let mut model = ModelConfig::new(0, 0);
     model.emb_dim = 32;
@@ -61,6 +71,7 @@ fn exact_match(hyps: &[String], pairs: &[Pair]) -> f64 {
 
 #[test]
 fn bahdanau_model_learns_to_reverse_and_reloads() {
+    let _serial = serial();
     tch::manual_seed(1);
     let train_pairs = reversal_pairs(2000, 1);
     let val = reversal_pairs(100, 2);
@@ -124,6 +135,7 @@ fn bahdanau_model_learns_to_reverse_and_reloads() {
 
 #[test]
 fn luong_model_learns_to_reverse() {
+    let _serial = serial();
     tch::manual_seed(2);
     let (t, _) = train(
         reversal_pairs(2000, 11),
@@ -138,5 +150,6 @@ fn luong_model_learns_to_reverse() {
     let src: Vec<&str> = test.iter().map(|p| p.src.as_str()).collect();
     let hyps = t.translate_lines(&src, &DecodeOptions::default()).unwrap();
     let acc = exact_match(&hyps, &test);
+    eprintln!("luong exact match {acc}");
     assert!(acc >= 0.9, "beam exact match {acc}: {:?}", &hyps[..5]);
 }
