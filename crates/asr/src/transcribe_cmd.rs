@@ -200,7 +200,7 @@ pub struct EvalArgs {
     /// Also print every hypothesis.
     #[arg(long)]
     verbose: bool,
-    /// More model directories whose --choices likelihoods are added to
+    /// More model directories whose --choices likelihoods are averaged with
     /// --model's (an ensemble; comma-separated).
     #[arg(long, value_delimiter = ',', requires = "choices")]
     ensemble: Vec<PathBuf>,
