@@ -88,6 +88,7 @@ impl EvalReport {
 /// each speaker's recordings in a manifest (audio only, never the
 /// transcripts); empty for other models. Utterances without a speaker are
 /// normalised by their own statistics.
+#[derive(Clone)]
 pub struct SpeakerNorms {
     by_speaker: std::collections::BTreeMap<String, crate::frontend::SpeakerNorm>,
 }
@@ -113,6 +114,21 @@ impl SpeakerNorms {
             }
         }
         SpeakerNorms { by_speaker }
+    }
+
+    /// [`SpeakerNorms::fit`] for each model of an ensemble; models with the
+    /// same front end share one fit, so the files are read once per
+    /// distinct front end rather than once per model.
+    pub fn fit_each(recs: &mut [Recognizer], utts: &[Utterance]) -> Vec<SpeakerNorms> {
+        let mut out: Vec<SpeakerNorms> = Vec::with_capacity(recs.len());
+        for i in 0..recs.len() {
+            let norms = match crate::pseudo::same_front_end_before(recs, i) {
+                Some(j) => out[j].clone(),
+                None => SpeakerNorms::fit(&mut recs[i], utts),
+            };
+            out.push(norms);
+        }
+        out
     }
 
     /// Sets `rec` up for utterance `u`'s speaker.
@@ -185,10 +201,7 @@ pub fn evaluate_choices_ensemble(
 ) -> crate::error::Result<EvalReport> {
     let choices = crate::pseudo::choices_for(recs, candidates)?;
     let mut report = EvalReport::default();
-    let norms: Vec<SpeakerNorms> = recs
-        .iter_mut()
-        .map(|r| SpeakerNorms::fit(r, utts))
-        .collect();
+    let norms = SpeakerNorms::fit_each(recs, utts);
     for u in utts {
         let started = std::time::Instant::now();
         for (rec, n) in recs.iter_mut().zip(&norms) {

@@ -58,6 +58,13 @@ pub fn candidate_scores(
     Ok((total, duration))
 }
 
+/// The first model before `recs[i]` with the same front end (features and
+/// normalisation), whose per-file work `recs[i]` can share.
+pub(crate) fn same_front_end_before(recs: &[Recognizer], i: usize) -> Option<usize> {
+    let fe = &recs[i].model.config.frontend;
+    (0..i).find(|&j| &recs[j].model.config.frontend == fe)
+}
+
 /// The candidate lists of `recs` (one per model: vocabularies may differ).
 pub fn choices_for(recs: &[Recognizer], candidates: &[&str]) -> Result<Vec<Choices>> {
     recs.iter()
@@ -100,10 +107,18 @@ pub fn pseudo_label(
     }
     let choices = choices_for(recs, candidates)?;
     // The files are one speaker: models that normalise by speaker get the
-    // statistics of all of them.
+    // statistics of all of them, fitted once per distinct front end.
     let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    for rec in recs.iter_mut().filter(|r| r.wants_speaker_norm()) {
-        rec.fit_speaker(&paths);
+    for i in 0..recs.len() {
+        if !recs[i].wants_speaker_norm() {
+            continue;
+        }
+        match same_front_end_before(recs, i) {
+            Some(j) => recs[i].speaker_norm = recs[j].speaker_norm.clone(),
+            None => {
+                recs[i].fit_speaker(&paths);
+            }
+        }
     }
     let mut labels = Vec::new();
     let mut failed = Vec::new();

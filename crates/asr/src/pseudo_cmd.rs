@@ -64,10 +64,8 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
         );
     }
     write_manifest(&a.out, &kept)?;
-    let mean = |v: &mut dyn Iterator<Item = f64>| {
-        let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-        s / n.max(1) as f64
-    };
+    let mean_confidence =
+        labels.iter().map(|l| l.confidence).sum::<f64>() / labels.len().max(1) as f64;
     let mut counts: Vec<(String, usize, usize)> = Vec::new();
     for text in candidates.iter().map(|c| sori_asr::vocab::normalize(c)) {
         let all = labels.iter().filter(|l| l.text == text).count();
@@ -78,7 +76,7 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
         "{} of {} files labelled (mean confidence {:.3}), {} kept in {}",
         labels.len(),
         a.files.len(),
-        mean(&mut labels.iter().map(|l| l.confidence)),
+        mean_confidence,
         kept.len(),
         a.out.display()
     );

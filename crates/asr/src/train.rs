@@ -124,24 +124,21 @@ pub fn build_examples(
     Ok(examples)
 }
 
-/// Groups examples by their utterance's speaker and normalises each group
-/// by its own statistics.
+/// Groups examples by their utterance's speaker (an utterance without one
+/// is a group of its own) and normalises each group by its own statistics.
 fn normalise_by_speaker(utts: &[Utterance], examples: &mut [Example], dim: usize) {
-    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    let mut groups: std::collections::BTreeMap<Result<&str, usize>, Vec<usize>> =
+        Default::default();
     for (i, u) in utts.iter().enumerate() {
-        match u.speaker.as_deref() {
-            Some(s) => groups.entry(Some(s)).or_default().push(i),
-            None => {
-                if let Some(n) = SpeakerNorm::fit(dim, [examples[i].feats.as_slice()]) {
-                    n.apply(&mut examples[i].feats);
-                }
-            }
-        }
+        groups
+            .entry(u.speaker.as_deref().ok_or(i))
+            .or_default()
+            .push(i);
     }
-    for (_, members) in groups {
-        let norm = SpeakerNorm::fit(dim, members.iter().map(|&i| examples[i].feats.as_slice()));
-        if let Some(norm) = norm {
-            for &i in &members {
+    for members in groups.values() {
+        let feats = members.iter().map(|&i| examples[i].feats.as_slice());
+        if let Some(norm) = SpeakerNorm::fit(dim, feats) {
+            for &i in members {
                 norm.apply(&mut examples[i].feats);
             }
         }
