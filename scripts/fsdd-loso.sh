@@ -7,8 +7,10 @@
 # fresh model on the other speakers plus those labels (runs/fsdd/S/st1, ...).
 # Each stage trains one model per seed (SEEDS); the labels come from the
 # previous stage's models as an ensemble. Every stage is scored on all of
-# S's 500 recordings with --choices, as that ensemble and per seed; the
-# table at the end is the mean over speakers. Two speakers train at a time
+# S's 500 recordings with --choices, as that ensemble and per seed, and as
+# the ensemble with S's recordings labelled together (`+neighbours`:
+# --neighbours 10; `+balanced`: also --balanced, FSDD has 50 of each digit);
+# the table at the end is the mean over speakers. Two speakers train at a time
 # (one thread each). Needs `make build`; makes the FSDD manifests from
 # FSDD (default ../shared/corpora/fsdd/recordings) when missing.
 #   ROUNDS (default 3), KEEP (default "0.5 0.8 0.9"), OUT (default runs/fsdd),
@@ -64,6 +66,10 @@ score() {
     sed -n "s/.*exact \([0-9.]*\)%.*/\1/p" | tail -1; }
   # shellcheck disable=SC2046
   echo "$s $stage $(acc $(models "$stage"))" | tee -a "$OUT/accuracy.txt"
+  # shellcheck disable=SC2046
+  echo "$s $stage+neighbours $(acc $(models "$stage") --neighbours 10)" >>"$OUT/accuracy.txt"
+  # shellcheck disable=SC2046
+  echo "$s $stage+balanced $(acc $(models "$stage") --neighbours 10 --balanced)" | tee -a "$OUT/accuracy.txt"
   for seed in "${SEEDS[@]}"; do
     echo "$s $stage-s$seed $(acc --model "$dir/$stage-s$seed")" >>"$OUT/accuracy.txt"
   done
@@ -100,7 +106,7 @@ done
 wait
 echo "FSDD leave-one-speaker-out, digit accuracy with --choices ($(( ($(date +%s) - started) / 60 )) min):"
 python3 - "$OUT/accuracy.txt" <<'PY'
-import sys, collections
+import sys, collections, re
 acc = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
     s, stage, a = line.split()
@@ -108,7 +114,8 @@ for line in open(sys.argv[1]):
 speakers = sorted({s for v in acc.values() for s in v})
 print("| stage | " + " | ".join(speakers) + " | mean |")
 print("|---" * (len(speakers) + 2) + "|")
-for stage in sorted(acc, key=lambda t: (t.split("-")[0] != "base", t)):
+root = lambda t: re.split("[+-]", t)[0]
+for stage in sorted(acc, key=lambda t: (root(t) != "base", root(t), t)):
     row = [acc[stage].get(s) for s in speakers]
     mean = sum(r for r in row if r is not None) / max(1, sum(r is not None for r in row))
     print(f"| {stage} | " + " | ".join("-" if r is None else f"{r:.1f} %" for r in row) + f" | **{mean:.1f} %** |")

@@ -4,7 +4,9 @@
 //! with LM weights) can be scored on one run of the network.
 use crate::manifest::Utterance;
 use crate::metrics::{char_errors, word_errors, ErrorCounts};
+use crate::pseudo::FileScores;
 use crate::recognize::{Decoder, Greedy, Recognizer};
+use crate::transduce::Transduction;
 use crate::vocab::normalize;
 use std::path::PathBuf;
 
@@ -193,29 +195,58 @@ pub fn evaluate_with(
 /// CTC log-likelihood is averaged over the models (a product of experts)
 /// and the best candidate is the answer. Every model reads the whole file
 /// with its own front end; a file any model cannot read is reported as
-/// failed.
+/// failed. With an active `t`, each speaker's recordings are relabelled
+/// together ([`crate::transduce`]; recordings without a speaker form one
+/// group); the transcripts are only read for scoring.
 pub fn evaluate_choices_ensemble(
     recs: &mut [Recognizer],
     utts: &[Utterance],
     candidates: &[&str],
+    t: &Transduction,
 ) -> crate::error::Result<EvalReport> {
     let choices = crate::pseudo::choices_for(recs, candidates)?;
     let mut report = EvalReport::default();
     let norms = SpeakerNorms::fit_each(recs, utts);
+    let mut scored: Vec<(&Utterance, FileScores, f64)> = Vec::new();
     for u in utts {
         let started = std::time::Instant::now();
         for (rec, n) in recs.iter_mut().zip(&norms) {
             n.select(rec, u);
         }
-        match crate::pseudo::candidate_scores(recs, &choices, &u.audio) {
-            Ok((scores, duration)) => {
-                let hypothesis = crate::pseudo::best_with_posterior(&scores)
-                    .map(|(best, _)| choices[0].texts()[best].clone())
-                    .unwrap_or_default();
-                report.add(u, hypothesis, duration, started.elapsed().as_secs_f64());
-            }
+        match crate::pseudo::candidate_scores(recs, &choices, &u.audio, t.is_active()) {
+            Ok(s) => scored.push((u, s, started.elapsed().as_secs_f64())),
             Err(e) => report.failed.push((u.audio.clone(), e.to_string())),
         }
+    }
+    let mut speakers: Vec<Option<&str>> =
+        scored.iter().map(|(u, ..)| u.speaker.as_deref()).collect();
+    speakers.sort_unstable();
+    speakers.dedup();
+    let mut posteriors: Vec<Option<Vec<f64>>> = vec![None; scored.len()];
+    for speaker in speakers {
+        let started = std::time::Instant::now();
+        let members: Vec<usize> = (0..scored.len())
+            .filter(|&i| scored[i].0.speaker.as_deref() == speaker)
+            .collect();
+        let group: Vec<&FileScores> = members.iter().map(|&i| &scored[i].1).collect();
+        for (&i, p) in members
+            .iter()
+            .zip(crate::pseudo::joint_posteriors(&group, t))
+        {
+            posteriors[i] = p;
+        }
+        // The joint step's time, shared out over the group's files.
+        let share = started.elapsed().as_secs_f64() / members.len() as f64;
+        for &i in &members {
+            scored[i].2 += share;
+        }
+    }
+    for ((u, s, seconds), p) in scored.iter().zip(posteriors) {
+        let hypothesis = p
+            .and_then(|p| crate::transduce::argmax(&p))
+            .map(|best| choices[0].texts()[best].clone())
+            .unwrap_or_default();
+        report.add(u, hypothesis, s.duration, *seconds);
     }
     Ok(report)
 }

@@ -22,6 +22,7 @@ pub mod rng;
 pub mod synth;
 pub mod toy;
 pub mod train;
+pub mod transduce;
 pub mod vocab;
 
 pub use error::{AsrError, Result};

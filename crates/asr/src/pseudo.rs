@@ -14,6 +14,8 @@ use crate::choices::Choices;
 use crate::error::{AsrError, Result};
 use crate::manifest::Utterance;
 use crate::recognize::Recognizer;
+use crate::transduce::{self, Transduction};
+use sori_features::Features;
 use std::path::{Path, PathBuf};
 
 /// A model's answer for one unlabelled recording.
@@ -27,6 +29,18 @@ pub struct PseudoLabel {
     pub confidence: f64,
 }
 
+/// One recording's closed-vocabulary evidence, from [`candidate_scores`].
+#[derive(Debug, Clone)]
+pub struct FileScores {
+    /// Each candidate's `ln p(candidate | audio)`, averaged over the models.
+    pub log_likelihoods: Vec<f64>,
+    /// Seconds of audio.
+    pub duration: f64,
+    /// The first model's network input (`frames × dim`), kept when asked
+    /// for: what [`crate::transduce`] compares recordings by.
+    pub input: Option<Features>,
+}
+
 /// Each candidate's `ln p(candidate | audio)` averaged over the models, and
 /// the audio's length in seconds. The file is read once per distinct front
 /// end (an ensemble usually shares one).
@@ -34,18 +48,24 @@ pub fn candidate_scores(
     recs: &mut [Recognizer],
     choices: &[Choices],
     audio: &Path,
-) -> Result<(Vec<f64>, f64)> {
+    keep_input: bool,
+) -> Result<FileScores> {
     let mut total: Vec<f64> = Vec::new();
     let mut duration = 0.0;
+    let mut input = None;
     let mut loaded: Option<(crate::frontend::FrontEnd, Vec<f32>)> = None;
-    for (rec, ch) in recs.iter_mut().zip(choices) {
+    for (i, (rec, ch)) in recs.iter_mut().zip(choices).enumerate() {
         let fe = &rec.model.config.frontend;
         if loaded.as_ref().is_none_or(|(f, _)| f != fe) {
             loaded = Some((fe.clone(), fe.load(audio)?));
         }
         let samples = &loaded.as_ref().expect("loaded above").1;
         duration = samples.len() as f64 / fe.sample_rate as f64;
-        let (lp, steps) = rec.log_probs(samples, audio)?;
+        let features = rec.input_features(samples, audio)?;
+        let (lp, steps) = rec.model.log_probs(&features.data, features.n_frames)?;
+        if i == 0 && keep_input {
+            input = Some(features);
+        }
         let vocab = &rec.model.config.vocab;
         let pick = ch.pick(&lp, steps, vocab.classes(), vocab.blank())?;
         total.resize(pick.log_likelihoods.len(), 0.0);
@@ -55,7 +75,45 @@ pub fn candidate_scores(
     }
     let n = recs.len().max(1) as f64;
     total.iter_mut().for_each(|t| *t /= n);
-    Ok((total, duration))
+    Ok(FileScores {
+        log_likelihoods: total,
+        duration,
+        input,
+    })
+}
+
+/// The candidates' posteriors of recordings of one speaker, relabelled
+/// together as `t` asks ([`crate::transduce::relabel`]; without it, each
+/// recording's own `softmax` of its log-likelihoods). `None` for a
+/// recording too short for every candidate; it takes no part.
+pub fn joint_posteriors(scores: &[&FileScores], t: &Transduction) -> Vec<Option<Vec<f64>>> {
+    let own: Vec<Option<Vec<f64>>> = scores
+        .iter()
+        .map(|s| transduce::posterior(&s.log_likelihoods))
+        .collect();
+    let usable: Vec<usize> = (0..scores.len())
+        .filter(|&i| own[i].is_some() && (!t.is_active() || scores[i].input.is_some()))
+        .collect();
+    if !t.is_active() || usable.is_empty() {
+        return own;
+    }
+    let dim = scores[usable[0]].input.as_ref().map_or(1, |f| f.dim);
+    let priors: Vec<Vec<f64>> = usable
+        .iter()
+        .map(|&i| own[i].clone().expect("usable"))
+        .collect();
+    let inputs: Vec<&[f32]> = usable
+        .iter()
+        .map(|&i| scores[i].input.as_ref().expect("usable").data.as_slice())
+        .collect();
+    let mut out = own;
+    for (&i, p) in usable
+        .iter()
+        .zip(transduce::relabel(&priors, &inputs, dim, t))
+    {
+        out[i] = Some(p);
+    }
+    out
 }
 
 /// The first model before `recs[i]` with the same front end (features and
@@ -75,14 +133,9 @@ pub fn choices_for(recs: &[Recognizer], candidates: &[&str]) -> Result<Vec<Choic
 /// Index of the best score and its posterior among all scores; `None` when
 /// every candidate is impossible (audio too short for all of them).
 pub fn best_with_posterior(scores: &[f64]) -> Option<(usize, f64)> {
-    let best =
-        (0..scores.len()).max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))?;
-    let top = scores[best];
-    if !top.is_finite() {
-        return None;
-    }
-    let z: f64 = scores.iter().map(|s| (s - top).exp()).sum();
-    Some((best, 1.0 / z))
+    let p = transduce::posterior(scores)?;
+    let best = transduce::argmax(&p)?;
+    Some((best, p[best]))
 }
 
 /// The result of [`pseudo_label`].
@@ -93,13 +146,15 @@ pub struct Labelled {
     pub failed: Vec<(PathBuf, String)>,
 }
 
-/// Labels every file with the ensemble's best candidate. Files that cannot
-/// be read, or are too short for every candidate, are returned as failures
-/// with the reason; the others are still labelled.
+/// Labels every file with the ensemble's best candidate, the files taken
+/// together as `t` asks ([`crate::transduce`]; they are one speaker).
+/// Files that cannot be read, or are too short for every candidate, are
+/// returned as failures with the reason; the others are still labelled.
 pub fn pseudo_label(
     recs: &mut [Recognizer],
     files: &[PathBuf],
     candidates: &[&str],
+    t: &Transduction,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Labelled> {
     if recs.is_empty() {
@@ -120,22 +175,27 @@ pub fn pseudo_label(
             }
         }
     }
-    let mut labels = Vec::new();
+    let mut scored: Vec<(&PathBuf, FileScores)> = Vec::new();
     let mut failed = Vec::new();
     for (i, path) in files.iter().enumerate() {
-        match candidate_scores(recs, &choices, path) {
-            Ok((scores, duration)) => match best_with_posterior(&scores) {
-                Some((best, confidence)) => labels.push(PseudoLabel {
-                    audio: path.clone(),
-                    text: choices[0].texts()[best].clone(),
-                    duration,
-                    confidence,
-                }),
-                None => failed.push((path.clone(), "too short for every candidate".into())),
-            },
+        match candidate_scores(recs, &choices, path, t.is_active()) {
+            Ok(s) => scored.push((path, s)),
             Err(e) => failed.push((path.clone(), e.to_string())),
         }
         progress(i + 1, files.len());
+    }
+    let refs: Vec<&FileScores> = scored.iter().map(|(_, s)| s).collect();
+    let mut labels = Vec::new();
+    for ((path, s), p) in scored.iter().zip(joint_posteriors(&refs, t)) {
+        match p.and_then(|p| transduce::argmax(&p).map(|best| (best, p[best]))) {
+            Some((best, confidence)) => labels.push(PseudoLabel {
+                audio: (*path).clone(),
+                text: choices[0].texts()[best].clone(),
+                duration: s.duration,
+                confidence,
+            }),
+            None => failed.push(((*path).clone(), "too short for every candidate".into())),
+        }
     }
     Ok(Labelled { labels, failed })
 }

@@ -3,6 +3,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use sori_asr::pseudo::{pseudo_label, select};
 use sori_asr::recognize::Recognizer;
+use sori_asr::transduce::Transduction;
 use sori_asr::write_manifest;
 use std::path::PathBuf;
 
@@ -33,15 +34,54 @@ pub struct PseudoLabelArgs {
     /// Manifest (JSONL) to write.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    together: TogetherArgs,
     /// libtorch CPU threads.
     #[arg(long, default_value_t = 1)]
     threads: i32,
+}
+
+/// Labelling one speaker's recordings together (`sori_asr::transduce`);
+/// shared with `asr eval`.
+#[derive(Args, Debug, Clone)]
+pub struct TogetherArgs {
+    /// Let each recording's answer lean on its N most similar recordings of
+    /// the same speaker (DTW over the model's input; label propagation).
+    /// 0: each recording alone.
+    #[arg(long, default_value_t = 0, requires = "choices")]
+    neighbours: usize,
+    /// Weight of the neighbours against the model's own answer, in (0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    neighbour_weight: f64,
+    /// The recordings say every candidate about equally often (a word list
+    /// read the same number of times per word): share the answers out
+    /// evenly. Wrong for other recordings.
+    #[arg(long, requires = "choices")]
+    balanced: bool,
+}
+
+impl TogetherArgs {
+    /// The settings, after checking them.
+    pub fn transduction(&self) -> Result<Transduction> {
+        if !(self.neighbour_weight > 0.0 && self.neighbour_weight < 1.0) {
+            bail!(
+                "--neighbour-weight must be in (0, 1) (got {})",
+                self.neighbour_weight
+            );
+        }
+        Ok(Transduction {
+            neighbours: self.neighbours,
+            alpha: self.neighbour_weight,
+            balanced: self.balanced,
+        })
+    }
 }
 
 pub fn run(a: PseudoLabelArgs) -> Result<bool> {
     if !(0.0..=1.0).contains(&a.keep) || a.keep == 0.0 {
         bail!("--keep must be in (0, 1] (got {})", a.keep);
     }
+    let together = a.together.transduction()?;
     tch::set_num_threads(a.threads.max(1));
     let mut recs = vec![Recognizer::load(&a.model)?];
     for dir in &a.ensemble {
@@ -49,7 +89,7 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
     }
     let candidates: Vec<&str> = a.choices.split(',').collect();
     let sori_asr::pseudo::Labelled { labels, failed } =
-        pseudo_label(&mut recs, &a.files, &candidates, |_, _| {})?;
+        pseudo_label(&mut recs, &a.files, &candidates, &together, |_, _| {})?;
     for (p, e) in &failed {
         eprintln!("error: {} ({e})", p.display());
     }

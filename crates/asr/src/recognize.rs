@@ -13,7 +13,7 @@ use crate::lm::CharLm;
 use crate::model::AsrModel;
 use serde::Serialize;
 use sori_ctc::{beam_search, force_align, BeamOptions, LanguageModel};
-use sori_features::Extractor;
+use sori_features::{Extractor, Features};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -380,6 +380,13 @@ impl Recognizer {
 
     /// Log-probabilities (`T × classes`) of samples at the model's rate.
     pub fn log_probs(&mut self, samples: &[f32], path: &Path) -> Result<(Vec<f32>, usize)> {
+        let f = self.input_features(samples, path)?;
+        self.model.log_probs(&f.data, f.n_frames)
+    }
+
+    /// The network's input for samples at the model's rate: the front end's
+    /// features, normalised as the model was trained.
+    pub fn input_features(&mut self, samples: &[f32], path: &Path) -> Result<Features> {
         let fe = &self.model.config.frontend;
         let mut f = fe.features(&mut self.extractor, samples, path)?;
         if fe.norm == FeatureNorm::Speaker {
@@ -393,7 +400,7 @@ impl Recognizer {
             };
             norm.apply(&mut f.data);
         }
-        self.model.log_probs(&f.data, f.n_frames)
+        Ok(f)
     }
 
     fn decode_piece(

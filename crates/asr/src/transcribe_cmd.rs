@@ -204,6 +204,9 @@ pub struct EvalArgs {
     /// --model's (an ensemble; comma-separated).
     #[arg(long, value_delimiter = ',', requires = "choices")]
     ensemble: Vec<PathBuf>,
+    /// --choices answers of each speaker's recordings taken together.
+    #[command(flatten)]
+    together: crate::pseudo_cmd::TogetherArgs,
 }
 
 pub fn eval(a: EvalArgs) -> Result<bool> {
@@ -211,19 +214,33 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
     if let Some(n) = a.limit {
         utts.truncate(n);
     }
+    let together = a.together.transduction()?;
     let mut rec = a.decode.recognizer()?;
-    if !a.ensemble.is_empty() {
+    if !a.ensemble.is_empty() || together.is_active() {
         let spec = a.decode.choices.clone().unwrap_or_default();
         let candidates: Vec<&str> = spec.split(',').collect();
         let mut recs = vec![rec];
         for dir in &a.ensemble {
             recs.push(Recognizer::load(dir)?);
         }
-        let r = evaluate_choices_ensemble(&mut recs, &utts, &candidates)?;
+        let r = evaluate_choices_ensemble(&mut recs, &utts, &candidates, &together)?;
         for (p, e) in &r.failed {
             eprintln!("error: {} ({})", e, p.display());
         }
-        println!("choices, ensemble of {} models:", recs.len());
+        let how = match (together.neighbours, together.balanced) {
+            (0, false) => String::new(),
+            (0, true) => ", balanced".into(),
+            (k, b) => format!(
+                ", {k} neighbours (weight {}){}",
+                together.alpha,
+                if b { ", balanced" } else { "" }
+            ),
+        };
+        let models = match recs.len() {
+            1 => "one model".to_string(),
+            n => format!("ensemble of {n} models"),
+        };
+        println!("choices, {models}{how}:");
         print_summary(&r);
         return Ok(r.failed.is_empty());
     }

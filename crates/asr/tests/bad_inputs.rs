@@ -280,6 +280,54 @@ fn asr_bad_input_matrix() {
         .mentions("sori-imdb"),
         // Out-of-range and conflicting flags.
         Row::new(
+            "eval: --neighbour-weight 1.5",
+            [
+                "eval",
+                "--manifest",
+                &p(&good_manifest),
+                "--model",
+                &m,
+                "--choices",
+                "abc,cab",
+                "--neighbours",
+                "3",
+                "--neighbour-weight",
+                "1.5",
+            ],
+            1,
+        )
+        .mentions("--neighbour-weight must be in (0, 1)"),
+        Row::new(
+            "eval: --neighbours without --choices",
+            [
+                "eval",
+                "--manifest",
+                &p(&good_manifest),
+                "--model",
+                &m,
+                "--neighbours",
+                "3",
+            ],
+            2,
+        )
+        .mentions("--choices"),
+        Row::new(
+            "eval: --balanced with --choices",
+            [
+                "eval",
+                "--manifest",
+                &p(&good_manifest),
+                "--model",
+                &m,
+                "--choices",
+                "abc,cab",
+                "--neighbours",
+                "3",
+                "--balanced",
+            ],
+            0,
+        ),
+        Row::new(
             "train: --epochs 0",
             train(&good_manifest, "o-flags", &["--epochs", "0"]),
             1,

@@ -3,11 +3,14 @@
 //! exactly as that model alone does with the `--choices` decoder (doubling
 //! every log-likelihood keeps the ranking); two different models answer
 //! with the candidate that maximises the sum of their separately computed
-//! likelihoods.
+//! likelihoods. With a transduction, each speaker's recordings are
+//! relabelled as a group: the answers equal `transduce::relabel` run by
+//! hand on that speaker's own posteriors and network inputs.
 use sori_asr::bench_audio::{save_tiny_model, write_wav16};
 use sori_asr::choices::Choices;
 use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with};
 use sori_asr::recognize::Recognizer;
+use sori_asr::transduce::{self, Transduction};
 use sori_asr::Utterance;
 use std::path::{Path, PathBuf};
 
@@ -27,6 +30,7 @@ fn wav(path: &Path, freq: f32) {
 #[test]
 fn ensemble_adds_the_models_likelihoods() {
     tch::set_num_threads(1);
+    let off = Transduction::default();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (model(dir.path(), 1), model(dir.path(), 2));
     let candidates = ["abc", "cab", "b", "ca"];
@@ -47,7 +51,7 @@ fn ensemble_adds_the_models_likelihoods() {
     let ch = Choices::new(candidates, &single.model.config.vocab).unwrap();
     let alone = evaluate_with(&mut single, &utts, &[&ch], |_, _| {}).remove(0);
     let mut twice = [Recognizer::load(&a).unwrap(), Recognizer::load(&a).unwrap()];
-    let doubled = evaluate_choices_ensemble(&mut twice, &utts, &candidates).unwrap();
+    let doubled = evaluate_choices_ensemble(&mut twice, &utts, &candidates, &off).unwrap();
     let hyps = |r: &sori_asr::eval::EvalReport| -> Vec<String> {
         r.scored.iter().map(|s| s.hypothesis.clone()).collect()
     };
@@ -55,7 +59,7 @@ fn ensemble_adds_the_models_likelihoods() {
     assert_eq!(doubled.exact, alone.exact);
 
     let mut pair = [Recognizer::load(&a).unwrap(), Recognizer::load(&b).unwrap()];
-    let both = evaluate_choices_ensemble(&mut pair, &utts, &candidates).unwrap();
+    let both = evaluate_choices_ensemble(&mut pair, &utts, &candidates, &off).unwrap();
     for (u, s) in utts.iter().zip(&both.scored) {
         let mut sum = vec![0.0; candidates.len()];
         for rec in pair.iter_mut() {
@@ -76,5 +80,73 @@ fn ensemble_adds_the_models_likelihoods() {
         assert_eq!(s.hypothesis, candidates[best], "{}", u.audio.display());
     }
     // A candidate one model cannot spell is an error, not a wrong answer.
-    assert!(evaluate_choices_ensemble(&mut pair, &utts, &["abc", "xyz"]).is_err());
+    assert!(evaluate_choices_ensemble(&mut pair, &utts, &["abc", "xyz"], &off).is_err());
+}
+
+#[test]
+fn each_speakers_recordings_are_relabelled_together() {
+    tch::set_num_threads(1);
+    let dir = tempfile::tempdir().unwrap();
+    let a = model(dir.path(), 3);
+    let candidates = ["abc", "cab", "b", "ca"];
+    // Two speakers of six recordings each, and two recordings without a
+    // speaker (one group of their own).
+    let utts: Vec<Utterance> = (0..14)
+        .map(|i| {
+            let p = dir.path().join(format!("s{i}.wav"));
+            wav(&p, 0.01 + 0.004 * (i % 7) as f32);
+            Utterance {
+                audio: p,
+                text: candidates[i % 4].into(),
+                duration: 0.75,
+                speaker: [Some("x"), Some("y"), None][i % 3].map(str::to_string),
+            }
+        })
+        .collect();
+    let t = Transduction {
+        neighbours: 3,
+        alpha: 0.8,
+        balanced: true,
+    };
+    let mut recs = [Recognizer::load(&a).unwrap()];
+    let got = evaluate_choices_ensemble(&mut recs, &utts, &candidates, &t).unwrap();
+    assert!(got.failed.is_empty());
+
+    // The oracle: posteriors and inputs straight from the recogniser, one
+    // relabel per group.
+    let mut rec = Recognizer::load(&a).unwrap();
+    let v = rec.model.config.vocab.clone();
+    let ch = Choices::new(candidates, &v).unwrap();
+    let mut want = vec![String::new(); utts.len()];
+    let mut changed = false;
+    for speaker in [Some("x"), Some("y"), None] {
+        let members: Vec<usize> = (0..utts.len())
+            .filter(|&i| utts[i].speaker.as_deref() == speaker)
+            .collect();
+        let mut priors = Vec::new();
+        let mut inputs = Vec::new();
+        for &i in &members {
+            let u = &utts[i];
+            let samples = rec.model.config.frontend.load(&u.audio).unwrap();
+            let f = rec.input_features(&samples, &u.audio).unwrap();
+            let (lp, steps) = rec.model.log_probs(&f.data, f.n_frames).unwrap();
+            let pick = ch.pick(&lp, steps, v.classes(), v.blank()).unwrap();
+            priors.push(transduce::posterior(&pick.log_likelihoods).unwrap());
+            inputs.push(f);
+        }
+        let refs: Vec<&[f32]> = inputs.iter().map(|f| f.data.as_slice()).collect();
+        let post = transduce::relabel(&priors, &refs, inputs[0].dim, &t);
+        for ((&i, p), prior) in members.iter().zip(&post).zip(&priors) {
+            let best = transduce::argmax(p).unwrap();
+            changed |= best != transduce::argmax(prior).unwrap();
+            want[i] = candidates[best].to_string();
+        }
+    }
+    let hyps: Vec<String> = got.scored.iter().map(|s| s.hypothesis.clone()).collect();
+    assert_eq!(hyps, want);
+    // The groups were not left as the model alone would answer them.
+    assert!(
+        changed,
+        "the transduction changed no answer; the test shows nothing"
+    );
 }

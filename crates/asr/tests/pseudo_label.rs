@@ -7,6 +7,7 @@ use sori_asr::choices::Choices;
 use sori_asr::pseudo::{best_with_posterior, pseudo_label};
 use sori_asr::read_manifest;
 use sori_asr::recognize::Recognizer;
+use sori_asr::transduce::Transduction;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -53,7 +54,14 @@ fn labels_are_the_best_candidate_and_its_posterior() {
         Recognizer::load(&m1).unwrap(),
         Recognizer::load(&m2).unwrap(),
     ];
-    let got = pseudo_label(&mut recs, &files, &CANDIDATES, |_, _| {}).unwrap();
+    let got = pseudo_label(
+        &mut recs,
+        &files,
+        &CANDIDATES,
+        &Transduction::default(),
+        |_, _| {},
+    )
+    .unwrap();
     assert!(got.failed.is_empty());
     assert_eq!(got.labels.len(), 3);
     for (i, l) in got.labels.iter().enumerate() {
