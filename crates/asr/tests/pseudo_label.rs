@@ -118,3 +118,55 @@ fn cli_writes_the_kept_labels_and_reports_a_bad_file() {
     // The earlier manifest is untouched by the refused run.
     assert_eq!(read_manifest(&out).unwrap().len(), 4);
 }
+
+/// `--neighbours` and `--balanced` reach the library: the CLI's labels are
+/// those of `pseudo_label` with the same transduction (itself tested
+/// against brute force and a closed form in `transduce`), the bad file is
+/// still left out of the graph and reported.
+#[test]
+fn cli_labels_the_files_together_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = wavs(dir.path(), 6);
+    let bad = dir.path().join("bad.wav");
+    std::fs::write(&bad, b"RIFF nonsense").unwrap();
+    let mut files = good.clone();
+    files.insert(2, bad);
+    let model = dir.path().join("model");
+    save_tiny_model(&model, "abc", 16, 4).unwrap();
+    let out = dir.path().join("together.jsonl");
+    let o = Command::new(env!("CARGO_BIN_EXE_asr"))
+        .arg("pseudo-label")
+        .args(&files)
+        .args(["--model", model.to_str().unwrap()])
+        .args(["--choices", &CANDIDATES.join(","), "--keep", "1"])
+        .args([
+            "--neighbours",
+            "2",
+            "--neighbour-weight",
+            "0.7",
+            "--balanced",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad.wav"), "{err}");
+    let t = Transduction {
+        neighbours: 2,
+        alpha: 0.7,
+        balanced: true,
+    };
+    let mut recs = vec![Recognizer::load(&model).unwrap()];
+    let want = pseudo_label(&mut recs, &good, &CANDIDATES, &t, |_, _| {}).unwrap();
+    let mut want: Vec<(PathBuf, String)> =
+        want.labels.into_iter().map(|l| (l.audio, l.text)).collect();
+    want.sort();
+    let mut got: Vec<(PathBuf, String)> = read_manifest(&out)
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.audio, u.text))
+        .collect();
+    got.sort();
+    assert_eq!(got, want);
+}
