@@ -91,10 +91,13 @@ pub fn joint_posteriors(scores: &[&FileScores], t: &Transduction) -> Vec<Option<
         .iter()
         .map(|s| transduce::posterior(&s.log_likelihoods))
         .collect();
+    if !t.is_active() {
+        return own;
+    }
     let usable: Vec<usize> = (0..scores.len())
-        .filter(|&i| own[i].is_some() && (!t.is_active() || scores[i].input.is_some()))
+        .filter(|&i| own[i].is_some() && scores[i].input.is_some())
         .collect();
-    if !t.is_active() || usable.is_empty() {
+    if usable.is_empty() {
         return own;
     }
     let dim = scores[usable[0]].input.as_ref().map_or(1, |f| f.dim);

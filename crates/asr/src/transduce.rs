@@ -323,17 +323,8 @@ mod tests {
     }
 
     fn pseudo_random(seed: u64, len: usize) -> Vec<f32> {
-        let mut s = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
-            })
-            .collect()
+        let mut rng = crate::rng::Rng::new(seed);
+        (0..len).map(|_| rng.uniform() as f32 * 2.0 - 1.0).collect()
     }
 
     #[test]

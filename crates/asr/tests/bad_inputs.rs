@@ -117,6 +117,17 @@ fn asr_bad_input_matrix() {
         v.extend(extra.iter().map(|s| s.to_string()));
         v
     };
+    let eval_good = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec![
+            "eval".to_string(),
+            "--manifest".into(),
+            p(&good_manifest),
+            "--model".into(),
+            m.clone(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
     let mut rows = vec![
         // Missing files.
         Row::new(
@@ -281,50 +292,26 @@ fn asr_bad_input_matrix() {
         // Out-of-range and conflicting flags.
         Row::new(
             "eval: --neighbour-weight 1.5",
-            [
-                "eval",
-                "--manifest",
-                &p(&good_manifest),
-                "--model",
-                &m,
+            eval_good(&[
                 "--choices",
                 "abc,cab",
                 "--neighbours",
                 "3",
                 "--neighbour-weight",
                 "1.5",
-            ],
+            ]),
             1,
         )
         .mentions("--neighbour-weight must be in (0, 1)"),
         Row::new(
             "eval: --neighbours without --choices",
-            [
-                "eval",
-                "--manifest",
-                &p(&good_manifest),
-                "--model",
-                &m,
-                "--neighbours",
-                "3",
-            ],
+            eval_good(&["--neighbours", "3"]),
             2,
         )
         .mentions("--choices"),
         Row::new(
             "eval: --balanced with --choices",
-            [
-                "eval",
-                "--manifest",
-                &p(&good_manifest),
-                "--model",
-                &m,
-                "--choices",
-                "abc,cab",
-                "--neighbours",
-                "3",
-                "--balanced",
-            ],
+            eval_good(&["--choices", "abc,cab", "--neighbours", "3", "--balanced"]),
             0,
         ),
         Row::new(
