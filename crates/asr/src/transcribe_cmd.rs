@@ -216,7 +216,9 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
     }
     let together = a.together.transduction()?;
     let mut rec = a.decode.recognizer()?;
-    if !a.ensemble.is_empty() || together.is_active() {
+    // Several models or joint labelling: one closed-vocabulary report.
+    // Otherwise greedy, any beams and --choices on one run of the network.
+    let (names, reports) = if !a.ensemble.is_empty() || together.is_active() {
         let spec = a.decode.choices.clone().unwrap_or_default();
         let candidates: Vec<&str> = spec.split(',').collect();
         let mut recs = vec![rec];
@@ -224,9 +226,6 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
             recs.push(Recognizer::load(dir)?);
         }
         let r = evaluate_choices_ensemble(&mut recs, &utts, &candidates, &together)?;
-        for (p, e) in &r.failed {
-            eprintln!("error: {} ({})", e, p.display());
-        }
         let how = match (together.neighbours, together.balanced) {
             (0, false) => String::new(),
             (0, true) => ", balanced".into(),
@@ -240,23 +239,23 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
             1 => "one model".to_string(),
             n => format!("ensemble of {n} models"),
         };
-        println!("choices, {models}{how}:");
-        print_summary(&r);
-        return Ok(r.failed.is_empty());
-    }
-    let beams = a.decode.beam_decoders(&rec)?;
-    let mut names = vec!["greedy".to_string()];
-    let mut decoders: Vec<&dyn Decoder> = vec![&Greedy];
-    for (name, d) in &beams {
-        names.push(name.clone());
-        decoders.push(d);
-    }
-    let choices = a.decode.choices(&rec)?;
-    if let Some(c) = &choices {
-        names.push("choices".into());
-        decoders.push(c);
-    }
-    let reports = evaluate_with(&mut rec, &utts, &decoders, |_, _| {});
+        (vec![format!("choices, {models}{how}")], vec![r])
+    } else {
+        let beams = a.decode.beam_decoders(&rec)?;
+        let mut names = vec!["greedy".to_string()];
+        let mut decoders: Vec<&dyn Decoder> = vec![&Greedy];
+        for (name, d) in &beams {
+            names.push(name.clone());
+            decoders.push(d);
+        }
+        let choices = a.decode.choices(&rec)?;
+        if let Some(c) = &choices {
+            names.push("choices".into());
+            decoders.push(c);
+        }
+        let reports = evaluate_with(&mut rec, &utts, &decoders, |_, _| {});
+        (names, reports)
+    };
     if a.verbose {
         for (i, s) in reports[0].scored.iter().enumerate() {
             println!("{}\n  ref: {}", s.audio.display(), s.reference);
@@ -268,7 +267,7 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
     for (p, e) in &reports[0].failed {
         eprintln!("error: {} ({})", e, p.display());
     }
-    if reports.len() == 1 {
+    if names[..] == ["greedy"] {
         print_summary(&reports[0]);
     } else {
         for (name, r) in names.iter().zip(&reports) {
