@@ -150,3 +150,56 @@ fn each_speakers_recordings_are_relabelled_together() {
         "the transduction changed no answer; the test shows nothing"
     );
 }
+
+/// The CLI's ensemble / joint report prints like the single-model one:
+/// every hypothesis with --verbose, the summary, the worst utterances.
+#[test]
+fn cli_ensemble_report_has_the_verbose_lines_and_the_worst_utterances() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (model(dir.path(), 5), model(dir.path(), 6));
+    let candidates = ["abc", "cab", "b", "ca"];
+    let mut lines = String::new();
+    for i in 0..8 {
+        let p = dir.path().join(format!("c{i}.wav"));
+        wav(&p, 0.01 + 0.005 * i as f32);
+        lines += &format!(
+            "{{\"audio\":\"{}\",\"text\":\"{}\",\"speaker\":\"s\"}}\n",
+            p.display(),
+            candidates[i % 4]
+        );
+    }
+    let manifest = dir.path().join("m.jsonl");
+    std::fs::write(&manifest, lines).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_asr"))
+        .args(["eval", "--manifest", manifest.to_str().unwrap()])
+        .args([
+            "--model",
+            a.to_str().unwrap(),
+            "--ensemble",
+            b.to_str().unwrap(),
+        ])
+        .args(["--choices", &candidates.join(","), "--neighbours", "2"])
+        .args(["--verbose", "--worst", "3"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("choices, ensemble of 2 models, 2 neighbours (weight 0.9):"),
+        "{out}"
+    );
+    let refs = out.lines().filter(|l| l.starts_with("  ref: ")).count();
+    assert_eq!(refs, 8, "{out}");
+    assert_eq!(out.matches("  hyp (choices, ensemble").count(), 8, "{out}");
+    let exact: f64 = out
+        .split("exact ")
+        .nth(1)
+        .and_then(|t| t.split('%').next())
+        .and_then(|t| t.parse().ok())
+        .expect("summary line");
+    // Untrained models get some wrong; those are listed (at most 3).
+    if exact < 100.0 {
+        assert!(out.contains("worst utterances:"), "{out}");
+        assert!(out.matches("char errors").count() <= 3, "{out}");
+    }
+}
