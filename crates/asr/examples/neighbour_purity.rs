@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         for i in 0..n {
             let nearest = (0..n)
                 .filter(|&j| j != i)
-                .min_by(|&a, &b| d[i * n + a].total_cmp(&d[i * n + b]));
+                .min_by(|&a, &b| d.get(i, a).total_cmp(&d.get(i, b)));
             if let Some(j) = nearest {
                 hits += usize::from(group[i].text == group[j].text);
             }

@@ -101,27 +101,55 @@ pub fn dtw_distance(a: &[f32], b: &[f32], dim: usize) -> f64 {
     prev[m - 1] / (n + m) as f64
 }
 
-/// All pairwise [`dtw_distance`]s of `seqs` (row-major `n × n`, zero
-/// diagonal), computed in parallel.
-pub fn distance_matrix(seqs: &[&[f32]], dim: usize) -> Vec<f64> {
-    let n = seqs.len();
-    let upper: Vec<Vec<f64>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            (i + 1..n)
-                .map(|j| dtw_distance(seqs[i], seqs[j], dim))
-                .collect()
-        })
-        .collect();
-    let mut d = vec![0.0; n * n];
-    for (i, row) in upper.iter().enumerate() {
-        for (off, &v) in row.iter().enumerate() {
-            let j = i + 1 + off;
-            d[i * n + j] = v;
-            d[j * n + i] = v;
+/// All pairwise [`dtw_distance`]s of a group of recordings. Only the
+/// strict upper triangle is stored (the distance is symmetric and zero on
+/// the diagonal): half the memory of the full matrix, which is what grows
+/// with the square of the group.
+#[derive(Debug, Clone)]
+pub struct Distances {
+    n: usize,
+    /// Row `i` holds `d(i, j)` for `j = i+1 .. n`, rows one after another.
+    upper: Vec<f64>,
+}
+
+impl Distances {
+    /// Number of recordings.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// `d(i, j)`; 0 for `i == j`.
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        let (a, b) = if i < j { (i, j) } else { (j, i) };
+        if a == b {
+            0.0
+        } else {
+            self.upper[a * self.n - a * (a + 1) / 2 + (b - a - 1)]
         }
     }
-    d
+}
+
+/// The [`Distances`] of `seqs` (`frames × dim` each), rows in parallel.
+pub fn distance_matrix(seqs: &[&[f32]], dim: usize) -> Distances {
+    let n = seqs.len();
+    let mut upper = vec![0.0; n * n.saturating_sub(1) / 2];
+    let mut rows: Vec<(usize, &mut [f64])> = Vec::with_capacity(n);
+    let mut rest = upper.as_mut_slice();
+    for i in 0..n {
+        let (row, tail) = rest.split_at_mut(n - i - 1);
+        rows.push((i, row));
+        rest = tail;
+    }
+    rows.into_par_iter().for_each(|(i, row)| {
+        for (off, v) in row.iter_mut().enumerate() {
+            *v = dtw_distance(seqs[i], seqs[i + 1 + off], dim);
+        }
+    });
+    Distances { n, upper }
 }
 
 /// The normalised affinity `S = D^-1/2 W D^-1/2` of the symmetric
@@ -129,7 +157,8 @@ pub fn distance_matrix(seqs: &[&[f32]], dim: usize) -> Vec<f64> {
 /// `(column, weight)`. `W[i][j] = exp(-(d_ij / σ)²)` when `j` is among
 /// `i`'s `k` nearest or `i` among `j`'s, with σ the median distance to a
 /// nearest neighbour (so the scale of the features does not matter).
-pub fn neighbour_affinity(d: &[f64], n: usize, k: usize) -> Vec<Vec<(usize, f64)>> {
+pub fn neighbour_affinity(d: &Distances, k: usize) -> Vec<Vec<(usize, f64)>> {
+    let n = d.len();
     let k = k.min(n.saturating_sub(1));
     if k == 0 {
         return vec![Vec::new(); n];
@@ -137,7 +166,7 @@ pub fn neighbour_affinity(d: &[f64], n: usize, k: usize) -> Vec<Vec<(usize, f64)
     let nearest: Vec<Vec<usize>> = (0..n)
         .map(|i| {
             let mut others: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-            others.sort_by(|&a, &b| d[i * n + a].total_cmp(&d[i * n + b]).then(a.cmp(&b)));
+            others.sort_by(|&a, &b| d.get(i, a).total_cmp(&d.get(i, b)).then(a.cmp(&b)));
             others.truncate(k);
             others
         })
@@ -145,7 +174,7 @@ pub fn neighbour_affinity(d: &[f64], n: usize, k: usize) -> Vec<Vec<(usize, f64)
     let mut near: Vec<f64> = nearest
         .iter()
         .enumerate()
-        .flat_map(|(i, js)| js.iter().map(move |&j| d[i * n + j]))
+        .flat_map(|(i, js)| js.iter().map(move |&j| d.get(i, j)))
         .filter(|v| v.is_finite())
         .collect();
     near.sort_by(f64::total_cmp);
@@ -153,7 +182,7 @@ pub fn neighbour_affinity(d: &[f64], n: usize, k: usize) -> Vec<Vec<(usize, f64)
     let mut w: Vec<std::collections::BTreeMap<usize, f64>> = vec![Default::default(); n];
     for (i, js) in nearest.iter().enumerate() {
         for &j in js {
-            let v = (-(d[i * n + j] / sigma).powi(2)).exp();
+            let v = (-(d.get(i, j) / sigma).powi(2)).exp();
             if v > 0.0 {
                 w[i].insert(j, v);
                 w[j].insert(i, v);
@@ -275,7 +304,7 @@ pub fn relabel(
     let mut p = posteriors.to_vec();
     if t.neighbours > 0 && p.len() > 1 {
         let d = distance_matrix(inputs, dim);
-        let s = neighbour_affinity(&d, p.len(), t.neighbours);
+        let s = neighbour_affinity(&d, t.neighbours);
         p = propagate(&s, &p, t.alpha);
     }
     if t.balanced {
@@ -404,13 +433,13 @@ mod tests {
         let refs: Vec<&[f32]> = seqs.iter().map(Vec::as_slice).collect();
         let d = distance_matrix(&refs, 2);
         for i in 0..n {
-            assert_eq!(d[i * n + i], 0.0);
+            assert_eq!(d.get(i, i), 0.0);
             for j in 0..n {
-                assert_eq!(d[i * n + j], d[j * n + i]);
-                assert!((d[i * n + j] - dtw_distance(refs[i], refs[j], 2)).abs() < 1e-12);
+                assert_eq!(d.get(i, j), d.get(j, i));
+                assert!((d.get(i, j) - dtw_distance(refs[i], refs[j], 2)).abs() < 1e-12);
             }
         }
-        let s = neighbour_affinity(&d, n, 3);
+        let s = neighbour_affinity(&d, 3);
         // Symmetric, and every recording has at least its 3 neighbours.
         for (i, row) in s.iter().enumerate() {
             assert!(row.len() >= 3);
