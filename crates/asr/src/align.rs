@@ -38,6 +38,25 @@ pub struct Alignment {
     pub log_prob: f64,
 }
 
+impl Alignment {
+    /// The alignment as a transcription result (words with their times).
+    pub fn into_transcript(self) -> crate::recognize::Transcript {
+        crate::recognize::Transcript {
+            text: self.text,
+            words: self
+                .words
+                .into_iter()
+                .map(|w| crate::recognize::Word {
+                    word: w.word,
+                    start: w.start,
+                    end: w.end,
+                })
+                .collect(),
+            duration: self.duration,
+        }
+    }
+}
+
 impl Recognizer {
     /// Aligns `transcript` to the WAV file at `path`.
     pub fn align_file(&mut self, path: &Path, transcript: &str) -> Result<Alignment> {

@@ -65,3 +65,14 @@ impl AsrError {
 
 /// Results of this crate.
 pub type Result<T, E = AsrError> = std::result::Result<T, E>;
+
+/// A per-file failure message that names the file once: `message` as it
+/// is when it already starts with the path, else `path: message`.
+pub fn naming(path: &std::path::Path, message: &str) -> String {
+    let p = path.display().to_string();
+    if message.starts_with(&p) {
+        message.to_string()
+    } else {
+        format!("{p}: {message}")
+    }
+}

@@ -2,6 +2,7 @@
 //! the most errors (with their character alignment), and files that could
 //! not be transcribed (reported, not fatal). Several decoders (greedy, beam
 //! with LM weights) can be scored on one run of the network.
+use crate::error::naming;
 use crate::manifest::Utterance;
 use crate::metrics::{char_errors, word_errors, ErrorCounts};
 use crate::pseudo::FileScores;
@@ -182,7 +183,8 @@ pub fn evaluate_with(
             }
             Err(e) => {
                 for r in &mut reports {
-                    r.failed.push((u.audio.clone(), e.to_string()));
+                    r.failed
+                        .push((u.audio.clone(), naming(&u.audio, &e.to_string())));
                 }
             }
         }
@@ -215,7 +217,9 @@ pub fn evaluate_choices_ensemble(
         }
         match crate::pseudo::candidate_scores(recs, &choices, &u.audio, t.is_active()) {
             Ok(s) => scored.push((u, s, started.elapsed().as_secs_f64())),
-            Err(e) => report.failed.push((u.audio.clone(), e.to_string())),
+            Err(e) => report
+                .failed
+                .push((u.audio.clone(), naming(&u.audio, &e.to_string()))),
         }
     }
     let mut speakers: Vec<Option<&str>> =

@@ -11,7 +11,7 @@
 //! confident fraction *within each answer*, so that the easy words do not
 //! crowd the hard ones out of the pseudo-labelled set.
 use crate::choices::Choices;
-use crate::error::{AsrError, Result};
+use crate::error::{naming, AsrError, Result};
 use crate::manifest::Utterance;
 use crate::recognize::Recognizer;
 use crate::transduce::{self, Transduction};
@@ -145,7 +145,7 @@ pub fn best_with_posterior(scores: &[f64]) -> Option<(usize, f64)> {
 #[derive(Debug, Clone, Default)]
 pub struct Labelled {
     pub labels: Vec<PseudoLabel>,
-    /// Files that could not be labelled, with the reason.
+    /// Files that could not be labelled, with the reason (naming the file).
     pub failed: Vec<(PathBuf, String)>,
 }
 
@@ -183,7 +183,7 @@ pub fn pseudo_label(
     for (i, path) in files.iter().enumerate() {
         match candidate_scores(recs, &choices, path, t.is_active()) {
             Ok(s) => scored.push((path, s)),
-            Err(e) => failed.push((path.clone(), e.to_string())),
+            Err(e) => failed.push((path.clone(), naming(path, &e.to_string()))),
         }
         progress(i + 1, files.len());
     }
@@ -197,7 +197,10 @@ pub fn pseudo_label(
                 duration: s.duration,
                 confidence,
             }),
-            None => failed.push(((*path).clone(), "too short for every candidate".into())),
+            None => failed.push((
+                (*path).clone(),
+                naming(path, "too short for every candidate"),
+            )),
         }
     }
     Ok(Labelled { labels, failed })

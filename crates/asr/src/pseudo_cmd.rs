@@ -90,8 +90,8 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
     let candidates: Vec<&str> = a.choices.split(',').collect();
     let sori_asr::pseudo::Labelled { labels, failed } =
         pseudo_label(&mut recs, &a.files, &candidates, &together, |_, _| {})?;
-    for (p, e) in &failed {
-        eprintln!("error: {} ({e})", p.display());
+    for (_, e) in &failed {
+        eprintln!("error: {e}");
     }
     let kept = select(&labels, a.keep, a.min_confidence, a.speaker.as_deref());
     if kept.is_empty() {

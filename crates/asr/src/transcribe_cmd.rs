@@ -6,6 +6,7 @@ use sori_asr::choices::Choices;
 use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with, EvalReport};
 use sori_asr::lm::load_for_model;
 use sori_asr::metrics::alignment_lines;
+use sori_asr::pseudo::pseudo_label;
 use sori_asr::read_manifest;
 use sori_asr::recognize::{beam_grid, to_srt, to_vtt, BeamDecoder, Decoder, Greedy, Recognizer};
 use std::path::PathBuf;
@@ -115,6 +116,9 @@ pub struct TranscribeArgs {
     /// Text format: print word start and end times too.
     #[arg(long)]
     timestamps: bool,
+    /// --choices answers of the files taken together (one speaker).
+    #[command(flatten)]
+    together: crate::pseudo_cmd::TogetherArgs,
 }
 
 pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
@@ -129,8 +133,10 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
     if let Some(c) = a.decode.choices(&rec)? {
         rec.decoder = Box::new(c);
     }
+    let together = a.together.transduction()?;
     let many = a.files.len() > 1;
-    if rec.wants_speaker_norm() && many {
+    // (Joint labelling fits the speaker statistics itself.)
+    if rec.wants_speaker_norm() && many && !together.is_active() {
         // Files given together are taken as one speaker's.
         let paths: Vec<&std::path::Path> = a.files.iter().map(|p| p.as_path()).collect();
         let used = rec.fit_speaker(&paths);
@@ -140,8 +146,32 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
         );
     }
     let mut ok = true;
+    // Joint labelling answers every file first; each answer is then placed
+    // in time by forced alignment.
+    let mut answers = std::collections::HashMap::new();
+    if together.is_active() {
+        let spec = a.decode.choices.clone().unwrap_or_default();
+        let candidates: Vec<&str> = spec.split(',').collect();
+        let mut recs = [rec];
+        let labelled = pseudo_label(&mut recs, &a.files, &candidates, &together, |_, _| {})?;
+        [rec] = recs;
+        for (path, e) in labelled.failed {
+            answers.insert(path, Err(e));
+        }
+        for l in labelled.labels {
+            answers.insert(l.audio, Ok(l.text));
+        }
+    }
     for path in &a.files {
-        match rec.transcribe_file(path) {
+        let result = match answers.get(path) {
+            Some(Err(e)) => Err(anyhow::anyhow!("{e}")),
+            Some(Ok(text)) => rec
+                .align_file(path, text)
+                .map(|al| al.into_transcript())
+                .map_err(anyhow::Error::from),
+            None => rec.transcribe_file(path).map_err(anyhow::Error::from),
+        };
+        match result {
             Ok(t) => match a.format {
                 Format::Text => {
                     if many {
@@ -264,8 +294,8 @@ pub fn eval(a: EvalArgs) -> Result<bool> {
             }
         }
     }
-    for (p, e) in &reports[0].failed {
-        eprintln!("error: {} ({})", e, p.display());
+    for (_, e) in &reports[0].failed {
+        eprintln!("error: {e}");
     }
     if names[..] == ["greedy"] {
         print_summary(&reports[0]);

@@ -119,12 +119,13 @@ fn cli_writes_the_kept_labels_and_reports_a_bad_file() {
     assert_eq!(read_manifest(&out).unwrap().len(), 4);
 }
 
-/// `--neighbours` and `--balanced` reach the library: the CLI's labels are
-/// those of `pseudo_label` with the same transduction (itself tested
-/// against brute force and a closed form in `transduce`), the bad file is
-/// still left out of the graph and reported.
+/// `--neighbours` and `--balanced` reach the library: the labels of `asr
+/// pseudo-label` and the answers of `asr transcribe` are those of
+/// `pseudo_label` with the same transduction (itself tested against brute
+/// force and a closed form in `transduce`); the bad file is left out of
+/// the graph and reported once.
 #[test]
-fn cli_labels_the_files_together_when_asked() {
+fn cli_pseudo_label_and_transcribe_label_the_files_together() {
     let dir = tempfile::tempdir().unwrap();
     let good = wavs(dir.path(), 6);
     let bad = dir.path().join("bad.wav");
@@ -169,4 +170,52 @@ fn cli_labels_the_files_together_when_asked() {
         .collect();
     got.sort();
     assert_eq!(got, want);
+
+    // `asr transcribe` with the same settings gives the same answers, each
+    // placed in time, and reports the bad file.
+    let o = Command::new(env!("CARGO_BIN_EXE_asr"))
+        .arg("transcribe")
+        .args(&files)
+        .args(["--model", model.to_str().unwrap()])
+        .args(["--choices", &CANDIDATES.join(",")])
+        .args([
+            "--neighbours",
+            "2",
+            "--neighbour-weight",
+            "0.7",
+            "--balanced",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("bad.wav"), "{err}");
+    assert_eq!(
+        errors[0].matches("bad.wav").count(),
+        1,
+        "the file named once: {err}"
+    );
+    let mut said: Vec<(PathBuf, String)> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let words = v["words"].as_array().unwrap();
+            assert!(!words.is_empty(), "{l}");
+            assert!(
+                words
+                    .iter()
+                    .all(|w| w["end"].as_f64() >= w["start"].as_f64()),
+                "{l}"
+            );
+            (
+                PathBuf::from(v["audio"].as_str().unwrap()),
+                v["text"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    said.sort();
+    assert_eq!(said, want);
 }
