@@ -126,6 +126,13 @@ fn cli_writes_the_kept_labels_and_reports_a_bad_file() {
 /// the graph and reported once.
 #[test]
 fn cli_pseudo_label_and_transcribe_label_the_files_together() {
+    const TOGETHER: [&str; 5] = [
+        "--neighbours",
+        "2",
+        "--neighbour-weight",
+        "0.7",
+        "--balanced",
+    ];
     let dir = tempfile::tempdir().unwrap();
     let good = wavs(dir.path(), 6);
     let bad = dir.path().join("bad.wav");
@@ -140,13 +147,7 @@ fn cli_pseudo_label_and_transcribe_label_the_files_together() {
         .args(&files)
         .args(["--model", model.to_str().unwrap()])
         .args(["--choices", &CANDIDATES.join(","), "--keep", "1"])
-        .args([
-            "--neighbours",
-            "2",
-            "--neighbour-weight",
-            "0.7",
-            "--balanced",
-        ])
+        .args(TOGETHER)
         .args(["--out", out.to_str().unwrap()])
         .output()
         .unwrap();
@@ -178,13 +179,7 @@ fn cli_pseudo_label_and_transcribe_label_the_files_together() {
         .args(&files)
         .args(["--model", model.to_str().unwrap()])
         .args(["--choices", &CANDIDATES.join(",")])
-        .args([
-            "--neighbours",
-            "2",
-            "--neighbour-weight",
-            "0.7",
-            "--balanced",
-        ])
+        .args(TOGETHER)
         .args(["--format", "json"])
         .output()
         .unwrap();
