@@ -3,7 +3,7 @@
 //! not be transcribed (reported, not fatal). Several decoders (greedy, beam
 //! with LM weights) can be scored on one run of the network.
 use crate::error::naming;
-use crate::manifest::Utterance;
+use crate::manifest::{by_speaker, Utterance};
 use crate::metrics::{char_errors, word_errors, ErrorCounts};
 use crate::pseudo::FileScores;
 use crate::recognize::{Decoder, Greedy, Recognizer};
@@ -98,38 +98,32 @@ pub struct SpeakerNorms {
 
 impl SpeakerNorms {
     pub fn fit(rec: &mut Recognizer, utts: &[Utterance]) -> SpeakerNorms {
-        let mut by_speaker = std::collections::BTreeMap::new();
-        if rec.wants_speaker_norm() {
-            let mut speakers: Vec<&str> =
-                utts.iter().filter_map(|u| u.speaker.as_deref()).collect();
-            speakers.sort_unstable();
-            speakers.dedup();
-            for s in speakers {
-                let files: Vec<&std::path::Path> = utts
-                    .iter()
-                    .filter(|u| u.speaker.as_deref() == Some(s))
-                    .map(|u| u.audio.as_path())
-                    .collect();
-                rec.fit_speaker(&files);
-                if let Some(n) = rec.speaker_norm.take() {
-                    by_speaker.insert(s.to_string(), n);
-                }
-            }
-        }
-        SpeakerNorms { by_speaker }
+        Self::fit_each(std::slice::from_mut(rec), utts).remove(0)
     }
 
     /// [`SpeakerNorms::fit`] for each model of an ensemble; models with the
     /// same front end share one fit, so the files are read once per
     /// distinct front end rather than once per model.
     pub fn fit_each(recs: &mut [Recognizer], utts: &[Utterance]) -> Vec<SpeakerNorms> {
-        let mut out: Vec<SpeakerNorms> = Vec::with_capacity(recs.len());
-        for i in 0..recs.len() {
-            let norms = match crate::pseudo::same_front_end_before(recs, i) {
-                Some(j) => out[j].clone(),
-                None => SpeakerNorms::fit(&mut recs[i], utts),
+        let mut out = vec![
+            SpeakerNorms {
+                by_speaker: Default::default()
             };
-            out.push(norms);
+            recs.len()
+        ];
+        if !recs.iter().any(Recognizer::wants_speaker_norm) {
+            return out;
+        }
+        for (speaker, members) in by_speaker(utts.iter().map(|u| u.speaker.as_deref())) {
+            let Some(speaker) = speaker else { continue };
+            let files: Vec<&std::path::Path> =
+                members.iter().map(|&i| utts[i].audio.as_path()).collect();
+            Recognizer::fit_speaker_all(recs, &files);
+            for (rec, norms) in recs.iter_mut().zip(&mut out) {
+                if let Some(n) = rec.speaker_norm.take().filter(|_| rec.wants_speaker_norm()) {
+                    norms.by_speaker.insert(speaker.to_string(), n);
+                }
+            }
         }
         out
     }
@@ -222,16 +216,9 @@ pub fn evaluate_choices_ensemble(
                 .push((u.audio.clone(), naming(&u.audio, &e.to_string()))),
         }
     }
-    let mut speakers: Vec<Option<&str>> =
-        scored.iter().map(|(u, ..)| u.speaker.as_deref()).collect();
-    speakers.sort_unstable();
-    speakers.dedup();
     let mut posteriors: Vec<Option<Vec<f64>>> = vec![None; scored.len()];
-    for speaker in speakers {
+    for members in by_speaker(scored.iter().map(|(u, ..)| u.speaker.as_deref())).into_values() {
         let started = std::time::Instant::now();
-        let members: Vec<usize> = (0..scored.len())
-            .filter(|&i| scored[i].0.speaker.as_deref() == speaker)
-            .collect();
         let group: Vec<&FileScores> = members.iter().map(|&i| &scored[i].1).collect();
         for (&i, p) in members
             .iter()

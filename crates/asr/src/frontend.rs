@@ -312,6 +312,7 @@ impl SpecAugment {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn speaker_norm_gives_zero_mean_unit_variance_over_all_matrices() {
@@ -340,7 +341,6 @@ mod tests {
         assert!(c.inv_std[0].is_finite());
         assert_eq!(SpeakerNorm::fit(3, std::iter::empty::<&[f32]>()), None);
     }
-    use super::*;
 
     fn tone(n: usize) -> Vec<f32> {
         (0..n).map(|i| (i as f32 * 0.05).sin() * 0.5).collect()

@@ -69,9 +69,19 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Utterance>> {
     Ok(out)
 }
 
-/// Writes a manifest; audio paths under the manifest's folder are written
-/// relative to it, other relative paths (relative to the working
-/// directory) are made absolute so that reading resolves them correctly.
+/// Indices of each speaker's utterances, in order, from the utterances'
+/// `speaker` fields (`utts.iter().map(|u| u.speaker.as_deref())`); the
+/// utterances without a speaker under `None`.
+pub fn by_speaker<'a>(
+    speakers: impl IntoIterator<Item = Option<&'a str>>,
+) -> std::collections::BTreeMap<Option<&'a str>, Vec<usize>> {
+    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = Default::default();
+    for (i, s) in speakers.into_iter().enumerate() {
+        groups.entry(s).or_default().push(i);
+    }
+    groups
+}
+
 pub fn write_manifest(path: &Path, utts: &[Utterance]) -> Result<()> {
     let base = path.parent().unwrap_or(Path::new(""));
     let cwd = std::env::current_dir().map_err(|e| AsrError::io(".", e))?;

@@ -119,13 +119,6 @@ pub fn joint_posteriors(scores: &[&FileScores], t: &Transduction) -> Vec<Option<
     out
 }
 
-/// The first model before `recs[i]` with the same front end (features and
-/// normalisation), whose per-file work `recs[i]` can share.
-pub(crate) fn same_front_end_before(recs: &[Recognizer], i: usize) -> Option<usize> {
-    let fe = &recs[i].model.config.frontend;
-    (0..i).find(|&j| &recs[j].model.config.frontend == fe)
-}
-
 /// The candidate lists of `recs` (one per model: vocabularies may differ).
 pub fn choices_for(recs: &[Recognizer], candidates: &[&str]) -> Result<Vec<Choices>> {
     recs.iter()
@@ -167,17 +160,7 @@ pub fn pseudo_label(
     // The files are one speaker: models that normalise by speaker get the
     // statistics of all of them, fitted once per distinct front end.
     let paths: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    for i in 0..recs.len() {
-        if !recs[i].wants_speaker_norm() {
-            continue;
-        }
-        match same_front_end_before(recs, i) {
-            Some(j) => recs[i].speaker_norm = recs[j].speaker_norm.clone(),
-            None => {
-                recs[i].fit_speaker(&paths);
-            }
-        }
-    }
+    Recognizer::fit_speaker_all(recs, &paths);
     let mut scored: Vec<(&PathBuf, FileScores)> = Vec::new();
     let mut failed = Vec::new();
     for (i, path) in files.iter().enumerate() {

@@ -300,6 +300,23 @@ impl Recognizer {
         feats.len()
     }
 
+    /// [`Recognizer::fit_speaker`] for every model of an ensemble that
+    /// wants speaker statistics; models with the same front end share one
+    /// fit, so the files are read once per distinct front end.
+    pub fn fit_speaker_all(recs: &mut [Recognizer], files: &[&Path]) {
+        for i in 0..recs.len() {
+            if !recs[i].wants_speaker_norm() {
+                continue;
+            }
+            match same_front_end_before(recs, i) {
+                Some(j) => recs[i].speaker_norm = recs[j].speaker_norm.clone(),
+                None => {
+                    recs[i].fit_speaker(files);
+                }
+            }
+        }
+    }
+
     /// Transcribes a WAV file.
     pub fn transcribe_file(&mut self, path: &Path) -> Result<Transcript> {
         let samples = self.model.config.frontend.load(path)?;
@@ -422,6 +439,13 @@ impl Recognizer {
             offset,
         ))
     }
+}
+
+/// The first model before `recs[i]` with the same front end (features and
+/// normalisation), whose per-file work `recs[i]` can share.
+pub fn same_front_end_before(recs: &[Recognizer], i: usize) -> Option<usize> {
+    let fe = &recs[i].model.config.frontend;
+    (0..i).find(|&j| &recs[j].model.config.frontend == fe)
 }
 
 /// End of the chunk that starts at `start`: the whole rest if it fits in

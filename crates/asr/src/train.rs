@@ -5,7 +5,7 @@
 //! and WER on the validation set after each epoch (the monitored metric).
 use crate::error::{AsrError, Result};
 use crate::frontend::{add_noise, speed_perturb, FeatureNorm, FrontEnd, SpeakerNorm, SpecAugment};
-use crate::manifest::{read_manifest, Utterance};
+use crate::manifest::{by_speaker, read_manifest, Utterance};
 use crate::metrics::{char_errors, word_errors};
 use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
@@ -127,18 +127,13 @@ pub fn build_examples(
 /// Groups examples by their utterance's speaker (an utterance without one
 /// is a group of its own) and normalises each group by its own statistics.
 fn normalise_by_speaker(utts: &[Utterance], examples: &mut [Example], dim: usize) {
-    let mut groups: std::collections::BTreeMap<Result<&str, usize>, Vec<usize>> =
-        Default::default();
-    for (i, u) in utts.iter().enumerate() {
-        groups
-            .entry(u.speaker.as_deref().ok_or(i))
-            .or_default()
-            .push(i);
-    }
-    for members in groups.values() {
+    let mut groups = by_speaker(utts.iter().map(|u| u.speaker.as_deref()));
+    let lone = groups.remove(&None).unwrap_or_default();
+    let singles = lone.into_iter().map(|i| vec![i]);
+    for members in groups.into_values().chain(singles) {
         let feats = members.iter().map(|&i| examples[i].feats.as_slice());
         if let Some(norm) = SpeakerNorm::fit(dim, feats) {
-            for &i in members {
+            for &i in &members {
                 norm.apply(&mut examples[i].feats);
             }
         }
