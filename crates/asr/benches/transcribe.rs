@@ -7,8 +7,8 @@
 //! model of `asr train`'s default architecture (the cost does not depend on
 //! the weights); the audio is `bench_audio::speech_like`.
 use criterion::{criterion_group, criterion_main, Criterion};
-use sori_asr::bench_audio::{speech_like, untrained_default_model};
 use sori_asr::recognize::Recognizer;
+use sori_asr::support::bench_audio::{speech_like, untrained_default_model};
 use std::path::Path;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! writes `OUT_DIR/model/` (the default `asr train` architecture, randomly
 //! initialised: the cost of transcribing does not depend on the weights) and
 //! `OUT_DIR/long.wav` (SECONDS, default 600, of 16 kHz speech-like audio).
-use sori_asr::bench_audio::{speech_like, untrained_default_model, write_wav16};
+use sori_asr::support::bench_audio::{speech_like, untrained_default_model, write_wav16};
 use std::path::PathBuf;
 
 fn main() -> anyhow::Result<()> {

@@ -1,13 +1,13 @@
 //! How often a recording's nearest other recording of the same speaker
 //! (DTW over a model's input features, as `--neighbours` uses) says the
 //! same words: the diagnostic behind the claim in the crate README that
-//! the graph of `sori_asr::transduce` is nearly pure within a speaker. It
+//! the graph of `sori_asr::closed::transduce` is nearly pure within a speaker. It
 //! reads the reference transcripts, which `asr eval --neighbours` never
 //! does for its answers.
 //!
 //!     cargo run --release -p sori-asr --example neighbour_purity -- MANIFEST MODEL_DIR
+use sori_asr::closed::transduce::distance_matrix;
 use sori_asr::recognize::Recognizer;
-use sori_asr::transduce::distance_matrix;
 use std::path::{Path, PathBuf};
 
 fn main() -> anyhow::Result<()> {

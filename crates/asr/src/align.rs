@@ -7,9 +7,9 @@
 //! split at chunk boundaries without knowing where its words are, so memory
 //! grows with the recording's length (about 1 MB per minute at the default
 //! settings).
+use crate::data::vocab::{normalize, OovPolicy, Vocab};
 use crate::error::{AsrError, Result};
 use crate::recognize::Recognizer;
-use crate::vocab::{normalize, OovPolicy, Vocab};
 use serde::Serialize;
 use sori_ctc::{force_align, CtcError};
 use std::path::Path;

@@ -276,6 +276,81 @@ pub fn add_noise(samples: &mut [f32], snr_db: f64, rng: &mut Rng) {
     }
 }
 
+/// Writes `samples` (in [-1, 1], clipped) as a mono 16-bit PCM WAV file.
+pub fn write_wav16(path: &std::path::Path, rate: u32, samples: &[f32]) -> Result<()> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let fail = |e: hound::Error| crate::error::AsrError::Audio {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut w = hound::WavWriter::create(path, spec).map_err(fail)?;
+    for &s in samples {
+        w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+            .map_err(fail)?;
+    }
+    w.finalize().map_err(fail)
+}
+
+/// Pads `samples` with `lead` and `trail` seconds of silence at `rate` Hz.
+pub fn pad_silence(samples: &[f32], rate: u32, lead: f64, trail: f64) -> Vec<f32> {
+    let n = |s: f64| (s.max(0.0) * rate as f64).round() as usize;
+    let mut out = vec![0.0; n(lead)];
+    out.extend_from_slice(samples);
+    out.resize(out.len() + n(trail), 0.0);
+    out
+}
+
+/// The colour of added background noise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoiseColour {
+    White,
+    /// 1/f power (Paul Kellet's economy filter over white noise): closer to
+    /// room and fan noise than white.
+    Pink,
+}
+
+/// Adds `colour` noise at `level` (its RMS, linear) to every sample,
+/// silence included (a recording's background is never digital zero).
+pub fn add_background(samples: &mut [f32], level: f64, colour: NoiseColour, rng: &mut Rng) {
+    let (mut b0, mut b1, mut b2) = (0.0f64, 0.0f64, 0.0f64);
+    // The economy pink filter has a gain of about 3.3 on unit white noise.
+    let scale = match colour {
+        NoiseColour::White => level,
+        NoiseColour::Pink => level / 3.3,
+    };
+    for x in samples.iter_mut() {
+        let w = rng.normal();
+        let v = match colour {
+            NoiseColour::White => w,
+            NoiseColour::Pink => {
+                b0 = 0.99765 * b0 + w * 0.0990460;
+                b1 = 0.96300 * b1 + w * 0.2965164;
+                b2 = 0.57000 * b2 + w * 1.0526913;
+                b0 + b1 + b2 + w * 0.1848
+            }
+        };
+        *x += (scale * v) as f32;
+    }
+}
+
+/// Root mean square of the samples (0 for none).
+pub fn rms(samples: &[f32]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples
+        .iter()
+        .map(|&x| (x as f64) * (x as f64))
+        .sum::<f64>()
+        / samples.len() as f64)
+        .sqrt()
+}
+
 /// SpecAugment settings: masks of up to `freq_width` channels and up to
 /// `time_width` frames (never more than a fifth of the utterance).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,31 +1,37 @@
-//! The CTC speech recogniser: corpora (synthetic speech, FSDD), manifests,
-//! the acoustic model (features → frame stacking → BiLSTM/BiGRU → linear →
-//! log-softmax), training with the native CTC loss, decoding (greedy, beam
-//! with a character LM), evaluation and forced alignment.
+//! The CTC speech recogniser: audio in, text out.
 //!
-//! The `asr` binary only parses arguments and prints; everything it does is
-//! a function here so that it is tested here.
+//! One folder or file per job, in the order data flows:
+//! - `data/`: manifests (JSONL utterances) and the character vocabulary;
+//! - `frontend`: audio → normalised features, augmentation, speaker statistics;
+//! - `model`, `train`: the acoustic model (frame stacking → BiLSTM/BiGRU →
+//!   linear → log-softmax) and its training task with the native CTC loss;
+//! - `decode/`, `recognize`, `align`: the network's output → text (greedy,
+//!   beam with a character LM), word times by forced alignment;
+//! - `eval/`: CER/WER reports and the metrics under them;
+//! - `corpus/`: corpora the project builds (synthetic speech, FSDD splits);
+//! - `closed/`: closed-vocabulary and one-speaker techniques (choices,
+//!   ensembles, joint labelling, pseudo-labels). The core never imports it.
+//! - `support/` (feature `test-support`): fixtures for tests and benches.
+//!
+//! The `asr` binary (`src/bin/asr/`, one file per subcommand) only parses
+//! arguments and prints; everything it does is a function here so that it is
+//! tested here.
 pub mod align;
-pub mod bench_audio;
-pub mod choices;
+pub mod closed;
+pub mod corpus;
+pub mod data;
+pub mod decode;
 pub mod error;
 pub mod eval;
 pub mod frontend;
-pub mod fsdd;
-pub mod lm;
-pub mod manifest;
-pub mod metrics;
 pub mod model;
-pub mod pseudo;
 pub mod recognize;
 pub mod rng;
-pub mod synth;
-pub mod toy;
+#[cfg(any(test, feature = "test-support"))]
+pub mod support;
 pub mod train;
-pub mod transduce;
-pub mod vocab;
 
+pub use data::manifest::{read_manifest, write_manifest, Utterance};
+pub use data::vocab::{OovPolicy, Vocab};
 pub use error::{AsrError, Result};
-pub use manifest::{read_manifest, write_manifest, Utterance};
 pub use model::{Architecture, AsrConfig, AsrModel, MODEL_KIND};
-pub use vocab::{OovPolicy, Vocab};

@@ -6,9 +6,9 @@
 //! architecture) and the safetensors weights written by the training loop.
 //! Loading checks the kind, so pointing `--model` at an IMDB or seq2seq
 //! model gives a one-line error instead of garbage.
+use crate::data::vocab::Vocab;
 use crate::error::{AsrError, Result};
 use crate::frontend::FrontEnd;
-use crate::vocab::Vocab;
 use serde::{Deserialize, Serialize};
 use sori_rnn::{Cell, Encoder, EncoderConfig, Subsample};
 use sori_train::ModelDir;

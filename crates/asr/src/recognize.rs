@@ -7,9 +7,9 @@
 //! character LM ([`BeamDecoder`]); several decoders can share one run of
 //! the network ([`Recognizer::transcribe_file_with`]), which is how `asr
 //! eval` compares them.
+use crate::decode::lm::CharLm;
 use crate::error::{AsrError, Result};
 use crate::frontend::{FeatureNorm, SpeakerNorm};
-use crate::lm::CharLm;
 use crate::model::AsrModel;
 use serde::Serialize;
 use sori_ctc::{beam_search, force_align, BeamOptions, LanguageModel};

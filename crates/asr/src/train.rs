@@ -3,13 +3,13 @@
 //! `sori-train` runs a CTC task over them: native CTC loss on the model's
 //! log-probabilities, SpecAugment on training batches, greedy-decoded CER
 //! and WER on the validation set after each epoch (the monitored metric).
+use crate::data::manifest::{by_speaker, read_manifest, Utterance};
+use crate::data::vocab::{OovPolicy, Vocab};
 use crate::error::{AsrError, Result};
+use crate::eval::metrics::{char_errors, word_errors};
 use crate::frontend::{add_noise, speed_perturb, FeatureNorm, FrontEnd, SpeakerNorm, SpecAugment};
-use crate::manifest::{by_speaker, read_manifest, Utterance};
-use crate::metrics::{char_errors, word_errors};
 use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
-use crate::vocab::{OovPolicy, Vocab};
 use rayon::prelude::*;
 use sori_ctc::{greedy_decode, CtcLoss, Reduction};
 use sori_train::{
@@ -188,7 +188,7 @@ fn raw_examples(
                     feats: f.data,
                     frames: f.n_frames,
                     labels,
-                    text: crate::vocab::normalize(&u.text),
+                    text: crate::data::vocab::normalize(&u.text),
                 })
             },
         )

@@ -9,7 +9,7 @@
 mod matrix;
 
 use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
-use sori_asr::bench_audio::save_tiny_model;
+use sori_asr::support::bench_audio::save_tiny_model;
 use std::path::{Path, PathBuf};
 
 /// A 16-bit PCM WAV of `seconds` of a 440 Hz tone.

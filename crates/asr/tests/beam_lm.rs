@@ -4,7 +4,7 @@
 //! occurs must make the beam search write "the cat", and the word times
 //! (from the Viterbi alignment of the beam's answer) must be where the
 //! characters were put.
-use sori_asr::lm::{train_char_lm, CharLm};
+use sori_asr::decode::lm::{train_char_lm, CharLm};
 use sori_asr::recognize::{words_from_emissions, BeamDecoder, Decoder, Greedy};
 use sori_asr::Vocab;
 use sori_lm::Smoothing;

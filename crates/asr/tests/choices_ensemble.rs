@@ -6,11 +6,12 @@
 //! likelihoods. With a transduction, each speaker's recordings are
 //! relabelled as a group: the answers equal `transduce::relabel` run by
 //! hand on that speaker's own posteriors and network inputs.
-use sori_asr::bench_audio::{save_tiny_model, write_wav16};
-use sori_asr::choices::Choices;
-use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with};
+use sori_asr::closed::choices::Choices;
+use sori_asr::closed::ensemble::evaluate_choices_ensemble;
+use sori_asr::closed::transduce::{self, Transduction};
+use sori_asr::eval::evaluate_with;
 use sori_asr::recognize::Recognizer;
-use sori_asr::transduce::{self, Transduction};
+use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use sori_asr::Utterance;
 use std::path::{Path, PathBuf};
 

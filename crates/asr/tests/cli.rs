@@ -1,7 +1,7 @@
 //! Bad input through the `asr` binary: each case must end with a one-line
 //! `error: ...` naming the file and the problem, a non-zero exit, and no
 //! loss of the other files' results.
-use sori_asr::bench_audio::{save_tiny_model, write_wav16};
+use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,11 +1,11 @@
 //! Crash safety of `asr train`: the binary trains the Korean toy (espeak-ng
-//! "안녕하세요", see `sori_asr::toy`), is killed with SIGKILL in the middle of
+//! "안녕하세요", see `sori_asr::support::toy`), is killed with SIGKILL in the middle of
 //! the run once a checkpoint exists, the checkpoint must load (weights,
 //! optimiser state, trainer state), `--resume` must finish the run, and the
 //! resulting model must transcribe the training sentence. Skipped with a
 //! note when espeak-ng is not installed (`make setup` installs it).
-use sori_asr::synth::espeak_available;
-use sori_asr::toy::{make_korean_toy, HELLO};
+use sori_asr::corpus::synth::espeak_available;
+use sori_asr::support::toy::{make_korean_toy, HELLO};
 use sori_asr::AsrModel;
 use sori_train::{ModelDir, OptimizerKind, OptimizerSpec, StateRestore};
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 const EPOCHS: usize = 60;
 
-/// `asr train` with the toy recipe (`sori_asr::toy::toy_recipe`) spelled
+/// `asr train` with the toy recipe (`sori_asr::support::toy::toy_recipe`) spelled
 /// out as flags.
 fn train_command(train: &Path, out: &Path, resume: bool) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_asr"));

@@ -1,7 +1,7 @@
 //! The committed model (`models/asr-en`, see `models/README.md`) is what
 //! `asr transcribe` and `asr align` use without `--model`, and it
 //! recognises speech from a voice variant it never heard in training.
-use sori_asr::synth::{espeak_available, render_espeak};
+use sori_asr::corpus::synth::{espeak_available, render_espeak};
 use std::path::Path;
 use std::process::Command;
 

@@ -2,10 +2,10 @@
 //! from espeak-ng training voices, scored on voice variants never heard in
 //! training (the leave-speakers-out protocol of the FSDD evaluation).
 //! Skipped with a note when espeak-ng is missing.
+use sori_asr::corpus::synth::{espeak_available, synthesize, SynthConfig};
 use sori_asr::eval::evaluate;
 use sori_asr::frontend::FrontEnd;
 use sori_asr::recognize::Recognizer;
-use sori_asr::synth::{espeak_available, synthesize, SynthConfig};
 use sori_asr::train::{train, TrainOptions};
 use sori_asr::{read_manifest, Architecture};
 use sori_train::{DecayKind, OptimizerKind, OptimizerSpec, TrainConfig};

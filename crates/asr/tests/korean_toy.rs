@@ -2,9 +2,9 @@
 //! trained with the native CTC loss through the shared training loop, then
 //! transcribed from the saved model directory. Skipped (with a note) when
 //! espeak-ng is not installed (`make setup` installs it).
+use sori_asr::corpus::synth::espeak_available;
 use sori_asr::recognize::Recognizer;
-use sori_asr::synth::espeak_available;
-use sori_asr::toy::{make_korean_toy, toy_recipe, HELLO};
+use sori_asr::support::toy::{make_korean_toy, toy_recipe, HELLO};
 use sori_asr::train::train;
 use sori_asr::{AsrModel, Vocab};
 

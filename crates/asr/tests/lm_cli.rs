@@ -1,7 +1,7 @@
 //! `asr lm` and `--beam --lm` through the binary: a tiny LM is trained,
 //! read back, used by `transcribe` and compared with greedy by `eval`; bad
 //! LM input ends with one `error: ...` line naming the file.
-use sori_asr::bench_audio::{save_tiny_model, write_wav16};
+use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use sori_lm::NgramLm;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -10,7 +10,7 @@
 #[path = "../../train/tests/support/fuzz.rs"]
 mod fuzz;
 use proptest::prelude::*;
-use sori_asr::manifest::{read_manifest, write_manifest, Utterance};
+use sori_asr::data::manifest::{read_manifest, write_manifest, Utterance};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]

@@ -1,13 +1,13 @@
-//! `asr pseudo-label` and `sori_asr::pseudo`: the labels are the models'
+//! `asr pseudo-label` and `sori_asr::closed::pseudo`: the labels are the models'
 //! closed-vocabulary answers (checked against `Choices::pick` on the same
 //! log-probabilities), an ensemble averages its members' likelihoods, and a
 //! bad file is reported without losing the other labels.
-use sori_asr::bench_audio::{save_tiny_model, speech_like, write_wav16};
-use sori_asr::choices::Choices;
-use sori_asr::pseudo::{best_with_posterior, pseudo_label};
+use sori_asr::closed::choices::Choices;
+use sori_asr::closed::pseudo::{best_with_posterior, pseudo_label};
+use sori_asr::closed::transduce::Transduction;
 use sori_asr::read_manifest;
 use sori_asr::recognize::Recognizer;
-use sori_asr::transduce::Transduction;
+use sori_asr::support::bench_audio::{save_tiny_model, speech_like, write_wav16};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,11 +4,11 @@
 //! unit variance over that speaker; a speaker-wide gain change (a different
 //! microphone level) leaves the network's input unchanged; and evaluation,
 //! pseudo-labelling and `fit_speaker` on the same files agree.
-use sori_asr::bench_audio::{speech_like, write_wav16};
 use sori_asr::eval::SpeakerNorms;
 use sori_asr::frontend::{FeatureKind, FeatureNorm, FrontEnd};
 use sori_asr::recognize::Recognizer;
 use sori_asr::rng::Rng;
+use sori_asr::support::bench_audio::{speech_like, write_wav16};
 use sori_asr::train::build_examples;
 use sori_asr::{Architecture, AsrConfig, AsrModel, OovPolicy, Utterance, Vocab};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 //! transcript by its CTC log-likelihood, `ln p(candidate | audio)` from the
 //! alpha recursion of `sori-ctc`, and taking the best never does: the
 //! answer is always a list member, and the scores rank the alternatives.
+use crate::data::vocab::{normalize, OovPolicy, Vocab};
 use crate::error::{AsrError, Result};
-use crate::vocab::{normalize, OovPolicy, Vocab};
 
 use crate::recognize::{aligned_emissions, Decoder, Emission};
 use sori_ctc::{ctc_loss, CtcBatch, CtcOptions, Reduction, Shape, Targets};

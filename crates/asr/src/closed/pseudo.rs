@@ -7,14 +7,14 @@
 //!
 //! Confidence is the posterior of the best candidate among the candidates,
 //! `softmax(ln p(candidate | audio))`, from the CTC likelihoods of
-//! [`crate::choices`] (averaged over an ensemble). Selection keeps the most
+//! [`crate::closed::choices`] (averaged over an ensemble). Selection keeps the most
 //! confident fraction *within each answer*, so that the easy words do not
 //! crowd the hard ones out of the pseudo-labelled set.
-use crate::choices::Choices;
+use crate::closed::choices::Choices;
+use crate::closed::transduce::{self, Transduction};
+use crate::data::manifest::Utterance;
 use crate::error::{naming, AsrError, Result};
-use crate::manifest::Utterance;
 use crate::recognize::Recognizer;
-use crate::transduce::{self, Transduction};
 use sori_features::Features;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,7 @@ pub struct FileScores {
     /// Seconds of audio.
     pub duration: f64,
     /// The first model's network input (`frames × dim`), kept when asked
-    /// for: what [`crate::transduce`] compares recordings by.
+    /// for: what [`crate::closed::transduce`] compares recordings by.
     pub input: Option<Features>,
 }
 
@@ -83,7 +83,7 @@ pub fn candidate_scores(
 }
 
 /// The candidates' posteriors of recordings of one speaker, relabelled
-/// together as `t` asks ([`crate::transduce::relabel`]; without it, each
+/// together as `t` asks ([`crate::closed::transduce::relabel`]; without it, each
 /// recording's own `softmax` of its log-likelihoods). `None` for a
 /// recording too short for every candidate; it takes no part.
 pub fn joint_posteriors(scores: &[&FileScores], t: &Transduction) -> Vec<Option<Vec<f64>>> {
@@ -143,7 +143,7 @@ pub struct Labelled {
 }
 
 /// Labels every file with the ensemble's best candidate, the files taken
-/// together as `t` asks ([`crate::transduce`]; they are one speaker).
+/// together as `t` asks ([`crate::closed::transduce`]; they are one speaker).
 /// Files that cannot be read, or are too short for every candidate, are
 /// returned as failures with the reason; the others are still labelled.
 pub fn pseudo_label(

@@ -1,9 +1,9 @@
 //! The Free Spoken Digit Dataset as manifests: `{digit}_{speaker}_{index}.wav`
 //! becomes the word of the digit, and the splits leave one speaker out, since
 //! a recogniser is only useful if it works for people it never heard.
+use crate::corpus::synth::number_to_words;
+use crate::data::manifest::{wav_duration, write_manifest, Utterance};
 use crate::error::{AsrError, Result};
-use crate::manifest::{wav_duration, write_manifest, Utterance};
-use crate::synth::number_to_words;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -128,7 +128,7 @@ mod tests {
 
     fn write_tone(path: &Path) {
         let tone: Vec<f32> = (0..4000).map(|i| (i as f32 * 0.3).sin() * 0.25).collect();
-        crate::bench_audio::write_wav16(path, 8000, &tone).unwrap();
+        crate::support::bench_audio::write_wav16(path, 8000, &tone).unwrap();
     }
 
     #[test]
@@ -145,12 +145,12 @@ mod tests {
         }
         let out = dir.path().join("loso");
         assert_eq!(write_loso(&rec, &out).unwrap(), ["amy", "bob", "cy"]);
-        let test = crate::manifest::read_manifest(&out.join("bob/test.jsonl")).unwrap();
+        let test = crate::data::manifest::read_manifest(&out.join("bob/test.jsonl")).unwrap();
         assert_eq!(test.len(), 30);
         assert!(test.iter().all(|u| u.speaker.as_deref() == Some("bob")));
         assert!((test[0].duration - 0.5).abs() < 1e-9);
-        let train = crate::manifest::read_manifest(&out.join("bob/train.jsonl")).unwrap();
-        let valid = crate::manifest::read_manifest(&out.join("bob/valid.jsonl")).unwrap();
+        let train = crate::data::manifest::read_manifest(&out.join("bob/train.jsonl")).unwrap();
+        let valid = crate::data::manifest::read_manifest(&out.join("bob/valid.jsonl")).unwrap();
         assert_eq!((train.len(), valid.len()), (54, 6));
         assert!(train.iter().all(|u| u.speaker.as_deref() != Some("bob")));
         let words: BTreeSet<&str> = train.iter().map(|u| u.text.as_str()).collect();

@@ -7,8 +7,8 @@
 //! Debian package; its accents (`en-us`, `en-gb-scotland`, ...) change the
 //! phonemes and its variants (`+m1`, `+f3`, ...) change the voice, so holding
 //! variants out of training gives a test split of voices never heard.
+use crate::data::manifest::{wav_duration, write_manifest, Utterance};
 use crate::error::{AsrError, Result};
-use crate::manifest::{wav_duration, write_manifest, Utterance};
 use crate::rng::Rng;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

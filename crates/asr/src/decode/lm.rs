@@ -10,9 +10,9 @@
 //! scored with `</s>` through [`LanguageModel::end_log_prob`]. A character
 //! of the acoustic model that the LM never saw is scored as `<unk>`, and LM
 //! tokens the acoustic model cannot output are simply never asked for.
+use crate::data::manifest::read_manifest;
+use crate::data::vocab::{normalize, Vocab};
 use crate::error::{AsrError, Result};
-use crate::manifest::read_manifest;
-use crate::vocab::{normalize, Vocab};
 use sori_ctc::LanguageModel;
 use sori_lm::{
     read_lines, NgramCounter, NgramLm, Smoothing, Tokenization, TrainOptions, BOS, EOS, MAX_ORDER,

@@ -2,13 +2,13 @@
 //! the most errors (with their character alignment), and files that could
 //! not be transcribed (reported, not fatal). Several decoders (greedy, beam
 //! with LM weights) can be scored on one run of the network.
+pub mod metrics;
+
+use crate::data::manifest::{by_speaker, Utterance};
+use crate::data::vocab::normalize;
 use crate::error::naming;
-use crate::manifest::{by_speaker, Utterance};
-use crate::metrics::{char_errors, word_errors, ErrorCounts};
-use crate::pseudo::FileScores;
+use crate::eval::metrics::{char_errors, word_errors, ErrorCounts};
 use crate::recognize::{Decoder, Greedy, Recognizer};
-use crate::transduce::Transduction;
-use crate::vocab::normalize;
 use std::path::PathBuf;
 
 /// One scored utterance.
@@ -185,59 +185,4 @@ pub fn evaluate_with(
         progress(i + 1, utts.len());
     }
     reports
-}
-
-/// Closed-vocabulary answers of several models combined: each candidate's
-/// CTC log-likelihood is averaged over the models (a product of experts)
-/// and the best candidate is the answer. Every model reads the whole file
-/// with its own front end; a file any model cannot read is reported as
-/// failed. With an active `t`, each speaker's recordings are relabelled
-/// together ([`crate::transduce`]; recordings without a speaker form one
-/// group); the transcripts are only read for scoring.
-pub fn evaluate_choices_ensemble(
-    recs: &mut [Recognizer],
-    utts: &[Utterance],
-    candidates: &[&str],
-    t: &Transduction,
-) -> crate::error::Result<EvalReport> {
-    let choices = crate::pseudo::choices_for(recs, candidates)?;
-    let mut report = EvalReport::default();
-    let norms = SpeakerNorms::fit_each(recs, utts);
-    let mut scored: Vec<(&Utterance, FileScores, f64)> = Vec::new();
-    for u in utts {
-        let started = std::time::Instant::now();
-        for (rec, n) in recs.iter_mut().zip(&norms) {
-            n.select(rec, u);
-        }
-        match crate::pseudo::candidate_scores(recs, &choices, &u.audio, t.is_active()) {
-            Ok(s) => scored.push((u, s, started.elapsed().as_secs_f64())),
-            Err(e) => report
-                .failed
-                .push((u.audio.clone(), naming(&u.audio, &e.to_string()))),
-        }
-    }
-    let mut posteriors: Vec<Option<Vec<f64>>> = vec![None; scored.len()];
-    for members in by_speaker(scored.iter().map(|(u, ..)| u.speaker.as_deref())).into_values() {
-        let started = std::time::Instant::now();
-        let group: Vec<&FileScores> = members.iter().map(|&i| &scored[i].1).collect();
-        for (&i, p) in members
-            .iter()
-            .zip(crate::pseudo::joint_posteriors(&group, t))
-        {
-            posteriors[i] = p;
-        }
-        // The joint step's time, shared out over the group's files.
-        let share = started.elapsed().as_secs_f64() / members.len() as f64;
-        for &i in &members {
-            scored[i].2 += share;
-        }
-    }
-    for ((u, s, seconds), p) in scored.iter().zip(posteriors) {
-        let hypothesis = p
-            .and_then(|p| crate::transduce::argmax(&p))
-            .map(|best| choices[0].texts()[best].clone())
-            .unwrap_or_default();
-        report.add(u, hypothesis, s.duration, *seconds);
-    }
-    Ok(report)
 }

@@ -6,11 +6,11 @@
 //! noise. It is neither silent nor stationary, so the front end's checks
 //! pass, and it has quiet gaps where long-audio chunking can cut. The cost
 //! of transcribing it equals that of real speech of the same length.
+use crate::data::vocab::Vocab;
 use crate::error::Result;
 use crate::frontend::FrontEnd;
 use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
-use crate::vocab::Vocab;
 use std::f64::consts::TAU;
 
 /// `asr train`'s default architecture and front end over lower-case English
@@ -44,25 +44,7 @@ pub fn save_tiny_model(out: &std::path::Path, text: &str, hidden: i64, seed: i64
     .save_as(out)
 }
 
-/// Writes `samples` (in [-1, 1], clipped) as a mono 16-bit PCM WAV file.
-pub fn write_wav16(path: &std::path::Path, rate: u32, samples: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let fail = |e: hound::Error| crate::error::AsrError::Audio {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let mut w = hound::WavWriter::create(path, spec).map_err(fail)?;
-    for &s in samples {
-        w.write_sample((s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
-            .map_err(fail)?;
-    }
-    w.finalize().map_err(fail)
-}
+pub use crate::frontend::write_wav16;
 
 /// `n` samples at `rate` Hz in [-1, 1], deterministic.
 pub fn speech_like(n: usize, rate: u32) -> Vec<f32> {

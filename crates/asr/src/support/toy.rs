@@ -3,13 +3,13 @@
 //! 하:3, 세:4, 요:5, <blank>:6}`, and a tiny BiGRU learns to transcribe it in
 //! seconds: the smallest end-to-end check that features, encoder, native CTC
 //! loss, training loop and decoding fit together.
+use crate::corpus::synth::render_espeak;
+use crate::data::manifest::{wav_duration, write_manifest, Utterance};
+use crate::data::vocab::OovPolicy;
 use crate::error::Result;
 use crate::frontend::FrontEnd;
-use crate::manifest::{wav_duration, write_manifest, Utterance};
 use crate::model::Architecture;
-use crate::synth::render_espeak;
 use crate::train::TrainOptions;
-use crate::vocab::OovPolicy;
 use sori_rnn::Cell;
 use sori_train::{OptimizerKind, OptimizerSpec, TrainConfig};
 use std::path::{Path, PathBuf};

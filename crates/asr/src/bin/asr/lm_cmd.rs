@@ -1,7 +1,7 @@
-//! `asr lm`: parsing and printing around `sori_asr::lm`.
+//! `asr lm`: parsing and printing around `sori_asr::decode::lm`.
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use sori_asr::lm::{perplexity, train_char_lm, training_texts};
+use sori_asr::decode::lm::{perplexity, train_char_lm, training_texts};
 use sori_lm::Smoothing;
 use std::path::PathBuf;
 

@@ -1,9 +1,9 @@
-//! `asr pseudo-label`: parsing and printing around `sori_asr::pseudo`.
+//! `asr pseudo-label`: parsing and printing around `sori_asr::closed::pseudo`.
 use anyhow::{bail, Result};
 use clap::Args;
-use sori_asr::pseudo::{pseudo_label, select};
+use sori_asr::closed::pseudo::{pseudo_label, select};
+use sori_asr::closed::transduce::Transduction;
 use sori_asr::recognize::Recognizer;
-use sori_asr::transduce::Transduction;
 use sori_asr::write_manifest;
 use std::path::PathBuf;
 
@@ -41,7 +41,7 @@ pub struct PseudoLabelArgs {
     threads: i32,
 }
 
-/// Labelling one speaker's recordings together (`sori_asr::transduce`);
+/// Labelling one speaker's recordings together (`sori_asr::closed::transduce`);
 /// shared with `asr eval`.
 #[derive(Args, Debug, Clone)]
 pub struct TogetherArgs {
@@ -88,7 +88,7 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
         recs.push(Recognizer::load(dir)?);
     }
     let candidates: Vec<&str> = a.choices.split(',').collect();
-    let sori_asr::pseudo::Labelled { labels, failed } =
+    let sori_asr::closed::pseudo::Labelled { labels, failed } =
         pseudo_label(&mut recs, &a.files, &candidates, &together, |_, _| {})?;
     for (_, e) in &failed {
         eprintln!("error: {e}");
@@ -107,7 +107,10 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
     let mean_confidence =
         labels.iter().map(|l| l.confidence).sum::<f64>() / labels.len().max(1) as f64;
     let mut counts: Vec<(String, usize, usize)> = Vec::new();
-    for text in candidates.iter().map(|c| sori_asr::vocab::normalize(c)) {
+    for text in candidates
+        .iter()
+        .map(|c| sori_asr::data::vocab::normalize(c))
+    {
         let all = labels.iter().filter(|l| l.text == text).count();
         let k = kept.iter().filter(|u| u.text == text).count();
         counts.push((text, k, all));

@@ -2,11 +2,12 @@
 //! `sori_asr::recognize` and `sori_asr::eval`.
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use sori_asr::choices::Choices;
-use sori_asr::eval::{evaluate_choices_ensemble, evaluate_with, EvalReport};
-use sori_asr::lm::load_for_model;
-use sori_asr::metrics::alignment_lines;
-use sori_asr::pseudo::pseudo_label;
+use sori_asr::closed::choices::Choices;
+use sori_asr::closed::ensemble::evaluate_choices_ensemble;
+use sori_asr::closed::pseudo::pseudo_label;
+use sori_asr::decode::lm::load_for_model;
+use sori_asr::eval::metrics::alignment_lines;
+use sori_asr::eval::{evaluate_with, EvalReport};
 use sori_asr::read_manifest;
 use sori_asr::recognize::{beam_grid, to_srt, to_vtt, BeamDecoder, Decoder, Greedy, Recognizer};
 use std::path::PathBuf;
