@@ -19,6 +19,7 @@ test: setup
 	$(CARGO) test --release --workspace
 
 lint: setup
+	scripts/check-architecture.sh
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 

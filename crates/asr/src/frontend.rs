@@ -522,4 +522,32 @@ mod tests {
         assert!(e(&vec![0.0; 16_000]).contains("silent"));
         assert!(check_signal(&tone(16_000), p, &fe).is_ok());
     }
+
+    #[test]
+    fn silence_padding_keeps_the_speech_in_place() {
+        let speech = vec![0.5f32; 100];
+        let out = pad_silence(&speech, 1000, 0.25, 0.1);
+        assert_eq!(out.len(), 250 + 100 + 100);
+        assert!(out[..250].iter().all(|&x| x == 0.0));
+        assert_eq!(&out[250..350], &speech[..]);
+        assert!(out[350..].iter().all(|&x| x == 0.0));
+        assert_eq!(pad_silence(&speech, 1000, -1.0, 0.0).len(), 100);
+    }
+
+    #[test]
+    fn background_noise_has_the_asked_level_and_colour() {
+        for colour in [NoiseColour::White, NoiseColour::Pink] {
+            let mut x = vec![0.0f32; 200_000];
+            add_background(&mut x, 0.01, colour, &mut Rng::new(9));
+            let level = rms(&x);
+            assert!((level / 0.01 - 1.0).abs() < 0.15, "{colour:?}: rms {level}");
+            // Lag-1 correlation: about 0 for white noise, near 1 for pink.
+            let c: f64 = x.windows(2).map(|w| w[0] as f64 * w[1] as f64).sum::<f64>()
+                / x.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>();
+            match colour {
+                NoiseColour::White => assert!(c.abs() < 0.02, "white lag-1 {c}"),
+                NoiseColour::Pink => assert!(c > 0.5, "pink lag-1 {c}"),
+            }
+        }
+    }
 }

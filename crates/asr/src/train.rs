@@ -7,7 +7,10 @@ use crate::data::manifest::{by_speaker, read_manifest, Utterance};
 use crate::data::vocab::{OovPolicy, Vocab};
 use crate::error::{AsrError, Result};
 use crate::eval::metrics::{char_errors, word_errors};
-use crate::frontend::{add_noise, speed_perturb, FeatureNorm, FrontEnd, SpeakerNorm, SpecAugment};
+use crate::frontend::{
+    add_background, add_noise, pad_silence, rms, speed_perturb, FeatureNorm, FrontEnd, NoiseColour,
+    SpeakerNorm, SpecAugment,
+};
 use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
 use rayon::prelude::*;
@@ -42,6 +45,14 @@ pub struct Augment {
     /// from this range per utterance (Jaitly & Hinton 2013), so a model
     /// trained on few speakers meets many vocal tract lengths.
     pub vtlp: Option<(f64, f64)>,
+    /// Silence padding: with probability `.0`, 0 to `.1` seconds of
+    /// silence before and (drawn apart) after the speech, so that the model
+    /// meets leading and trailing pauses as real recordings have them.
+    pub pad: Option<(f64, f64)>,
+    /// Background noise with probability `.0`, white or pink, at an SNR
+    /// drawn from `.1` (dB, relative to the speech), over the whole padded
+    /// signal: pauses in recordings are never digital zero.
+    pub background: Option<(f64, (f64, f64))>,
     /// Each training utterance enters this many times (at least 1), each
     /// copy with its own draws of the augmentations above.
     pub copies: usize,
@@ -50,7 +61,11 @@ pub struct Augment {
 impl Augment {
     /// True when some augmentation would change the audio or features.
     pub fn is_active(&self) -> bool {
-        !self.speeds.is_empty() || self.noise_prob > 0.0 || self.vtlp.is_some()
+        !self.speeds.is_empty()
+            || self.noise_prob > 0.0
+            || self.vtlp.is_some()
+            || self.pad.is_some()
+            || self.background.is_some()
     }
 
     /// Refuses settings that cannot be applied.
@@ -59,6 +74,20 @@ impl Augment {
             if !(0.5..=2.0).contains(&lo) || !(0.5..=2.0).contains(&hi) || lo > hi {
                 return Err(AsrError::Config(format!(
                     "VTLP warp range {lo}..{hi} must satisfy 0.5 <= low <= high <= 2"
+                )));
+            }
+        }
+        if let Some((p, secs)) = self.pad {
+            if !(0.0..=1.0).contains(&p) || !(0.0..=30.0).contains(&secs) {
+                return Err(AsrError::Config(format!(
+                    "silence padding probability {p} must be in 0..=1 and its length {secs} s in 0..=30"
+                )));
+            }
+        }
+        if let Some((p, (lo, hi))) = self.background {
+            if !(0.0..=1.0).contains(&p) || !lo.is_finite() || !hi.is_finite() || lo > hi {
+                return Err(AsrError::Config(format!(
+                    "background noise probability {p} must be in 0..=1 and its SNR range {lo}..{hi} dB finite and ordered"
                 )));
             }
         }
@@ -160,6 +189,24 @@ fn raw_examples(
                     if !aug.speeds.is_empty() {
                         let f = *rng.choose(&aug.speeds);
                         samples = speed_perturb(&samples, fe.sample_rate, f)?;
+                    }
+                    if let Some((p, secs)) = aug.pad {
+                        if rng.uniform() < p {
+                            let (lead, trail) = (secs * rng.uniform(), secs * rng.uniform());
+                            samples = pad_silence(&samples, fe.sample_rate, lead, trail);
+                        }
+                    }
+                    if let Some((p, (lo, hi))) = aug.background {
+                        if rng.uniform() < p {
+                            let snr = lo + (hi - lo) * rng.uniform();
+                            let level = rms(&samples) / 10f64.powf(snr / 20.0);
+                            let colour = if rng.uniform() < 0.5 {
+                                NoiseColour::White
+                            } else {
+                                NoiseColour::Pink
+                            };
+                            add_background(&mut samples, level, colour, &mut rng);
+                        }
                     }
                     if aug.noise_prob > 0.0 && rng.uniform() < aug.noise_prob {
                         let (lo, hi) = aug.noise_snr;

@@ -101,6 +101,14 @@ pub struct TrainCmd {
     /// Vocal tract length perturbation: filterbank warp range "low,high" (e.g. 0.85,1.15), one draw per utterance.
     #[arg(long, value_delimiter = ',')]
     vtlp: Vec<f64>,
+    /// Silence padding "prob,seconds": with this probability, 0 to SECONDS of
+    /// silence before and after the speech (e.g. 0.5,2).
+    #[arg(long, value_delimiter = ',')]
+    pad: Vec<f64>,
+    /// Background noise "prob,low,high": with this probability, white or pink
+    /// noise at an SNR in low..high dB over the whole (padded) signal (e.g. 0.5,15,40).
+    #[arg(long, value_delimiter = ',')]
+    background: Vec<f64>,
     /// Each training utterance enters this many times, each copy with its own augmentation draws.
     #[arg(long, default_value_t = 1)]
     copies: usize,
@@ -148,6 +156,19 @@ pub fn run(a: TrainCmd) -> Result<()> {
     if a.common.warmup_steps.is_none() {
         config.schedule.warmup_steps = 300;
     }
+    let pad = match a.pad[..] {
+        [] => None,
+        [p, secs] => Some((p, secs)),
+        _ => bail!("--pad needs two values prob,seconds (got {:?})", a.pad),
+    };
+    let background = match a.background[..] {
+        [] => None,
+        [p, lo, hi] => Some((p, (lo, hi))),
+        _ => bail!(
+            "--background needs three values prob,low,high (got {:?})",
+            a.background
+        ),
+    };
     let opts = TrainOptions {
         frontend: FrontEnd {
             sample_rate: a.sample_rate,
@@ -179,6 +200,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
             noise_prob: a.noise_prob,
             noise_snr: (a.snr[0], a.snr[1]),
             vtlp,
+            pad,
+            background,
             copies: a.copies,
         })
         .filter(|aug| aug.is_active() || aug.copies != 1),
