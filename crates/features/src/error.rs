@@ -12,20 +12,41 @@ pub enum FeatureError {
     /// and chained printers do not repeat it.)
     #[error("{path}: cannot read: {cause}")]
     Io { path: String, cause: std::io::Error },
-    /// The bytes are not a RIFF/WAVE file, or its header is malformed.
-    #[error("{path}: not a valid WAV file: {reason}")]
-    NotWav { path: String, reason: String },
-    /// A WAV encoding this crate does not decode (e.g. ADPCM, 64-bit float).
-    #[error("{path}: unsupported WAV encoding: {reason}")]
+    /// The bytes are in no format this crate reads, or a header is
+    /// malformed. `format` is what the first bytes (else the file name)
+    /// announce: `"WAV"`, `"FLAC"`, `"MP3"`, `"Ogg"`, `"MP4/M4A"`, `"AAC"`,
+    /// `"AIFF"`, or `"audio"`. (The name is from when only WAV was read.)
+    #[error("{path}: not a valid {format} file: {reason}")]
+    NotWav {
+        path: String,
+        format: &'static str,
+        reason: String,
+    },
+    /// A codec or encoding this crate does not decode (e.g. Opus, AC-3, GSM
+    /// in WAV).
+    #[error("{path}: unsupported audio encoding: {reason}")]
     Unsupported { path: String, reason: String },
-    /// The header announces more sample data than the file holds.
+    /// The header announces more sample data than the input holds (WAV,
+    /// AIFF, FLAC). Counts are samples over all channels.
     #[error(
-        "{path}: truncated WAV: the header announces {expected} samples but the file holds {found}"
+        "{path}: truncated {format}: the header announces {expected} samples but the file holds {found}"
     )]
     Truncated {
         path: String,
+        format: &'static str,
         expected: u64,
         found: u64,
+    },
+    /// The decoder rejected a packet in the middle of a compressed stream;
+    /// decoding stops there. `frame` is the number of frames decoded before
+    /// it, `seconds` the same as time.
+    #[error("{path}: corrupt {format} data at {seconds:.3} s (frame {frame}): {reason}")]
+    Corrupt {
+        path: String,
+        format: &'static str,
+        frame: u64,
+        seconds: f64,
+        reason: String,
     },
     /// The header says the file has zero channels.
     #[error("{path}: WAV header declares zero channels")]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::audio::{read_wav, Audio};
+use crate::audio::{read_audio, Audio};
 use crate::config::{Cmvn, FeatureConfig, Framing, LogKind};
 use crate::dsp::FrameProcessor;
 use crate::error::{display_path, FeatureError, Result};
@@ -207,9 +207,10 @@ impl Extractor {
         }
     }
 
-    /// Reads, resamples and featurises one WAV file.
+    /// Reads (any format [`read_audio`] decodes), resamples and featurises one
+    /// audio file.
     pub fn compute_file(&mut self, path: &Path) -> Result<Features> {
-        let audio = read_wav(path)?;
+        let audio = read_audio(path)?;
         self.compute_audio(&audio, &display_path(path))
     }
 }
@@ -283,12 +284,12 @@ fn add_deltas(f: &mut Features, base: usize, order: usize, window: usize) {
     }
 }
 
-/// Features of one WAV file under `config`.
+/// Features of one audio file (any format [`read_audio`] decodes) under `config`.
 pub fn extract_file(path: &Path, config: &FeatureConfig) -> Result<Features> {
     Extractor::new(config)?.compute_file(path)
 }
 
-/// Features of many WAV files in parallel (rayon), one result per input in
+/// Features of many audio files in parallel (rayon), one result per input in
 /// input order; a bad file yields its own error without stopping the others.
 pub fn extract_files(paths: &[PathBuf], config: &FeatureConfig) -> Result<Vec<Result<Features>>> {
     let template = Extractor::new(config)?;

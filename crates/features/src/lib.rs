@@ -1,5 +1,6 @@
-//! Audio input and acoustic features: WAV reading, resampling, MFCC and
-//! log-mel filterbanks (Kaldi and librosa presets), streaming extraction.
+//! Audio input and acoustic features: decoding WAV, FLAC, MP3, Ogg Vorbis,
+//! AAC/ALAC (M4A) and AIFF, resampling, MFCC and log-mel filterbanks (Kaldi
+//! and librosa presets), streaming extraction.
 //!
 //! This crate has no libtorch dependency on purpose: features are plain
 //! `Vec<f32>` matrices so they can be computed, tested and benchmarked without
@@ -7,11 +8,16 @@
 //!
 //! # Public API
 //!
-//! - Audio: [`read_wav`], [`decode_wav`] (bytes in memory), [`open_wav`] /
-//!   [`WavSource`] (chunked decoding of long files) give mono `f32`
-//!   ([`Audio`]); 8/16/24/32-bit integer and 32-bit float WAV, channels
-//!   averaged. [`resample`] / [`StreamResampler`] convert rates with
-//!   rubato's FFT resampler.
+//! - Audio: [`read_audio`] (a file), [`decode_audio`] (bytes in memory),
+//!   [`read_audio_from`] (any reader, e.g. standard input), [`open_audio`]
+//!   / [`AudioSource`] (chunked decoding of long files) give mono `f32`
+//!   ([`Audio`]), channels averaged, from WAV (integer, float, A-law,
+//!   µ-law, ADPCM; `WAVE_FORMAT_EXTENSIBLE`; streamed headers of unknown
+//!   length), FLAC, MP3, Ogg Vorbis, AAC and ALAC in MP4/M4A, ADTS AAC and
+//!   AIFF, recognised from the bytes and decoded by symphonia. The old
+//!   names [`read_wav`], [`decode_wav`], [`open_wav`], [`WavSource`] and
+//!   [`WavInfo`] are the same functions and types. [`resample`] /
+//!   [`StreamResampler`] convert rates with rubato's FFT resampler.
 //! - Configuration: [`FeatureConfig`] holds every step (DC removal,
 //!   pre-emphasis, framing, window, FFT size, mel scale and filter shape,
 //!   log, DCT, lifter, energy, deltas, CMVN, MFCC or fbank output).
@@ -29,7 +35,8 @@
 //!   [`write_atomic`] writes NPY, CSV or JSON via a temporary file + rename.
 //!
 //! - Streaming files: [`StreamingExtractor::run_wav`] decodes, resamples
-//!   and featurises a WAV chunk by chunk (an hour of 22 kHz audio in ~40 MB).
+//!   and featurises an audio file chunk by chunk (an hour of 22 kHz audio in
+//!   ~40 MB).
 //!
 //! Every failure is a [`FeatureError`] naming the file and the problem; too
 //! short audio is not an error but an empty matrix.
@@ -82,7 +89,10 @@ mod resample;
 mod simd;
 mod stream;
 
-pub use audio::{decode_wav, open_wav, read_wav, Audio, WavInfo, WavSource};
+pub use audio::{
+    decode_audio, decode_wav, open_audio, open_wav, read_audio, read_audio_from, read_wav, Audio,
+    AudioInfo, AudioSource, WavInfo, WavSource,
+};
 pub use config::{
     Cmvn, FeatureConfig, Framing, LogKind, MelNorm, MelScale, Output, Triangles, WindowKind,
 };

@@ -8,9 +8,7 @@
 //! Steps that need the whole utterance (`top_db` clipping, CMVN) are refused
 //! with [`FeatureError::NotStreamable`].
 
-use std::io::Read;
-
-use crate::audio::WavSource;
+use crate::audio::AudioSource;
 use crate::config::{Cmvn, FeatureConfig, LogKind};
 use crate::dsp::FrameProcessor;
 use crate::error::{FeatureError, Result};
@@ -285,12 +283,13 @@ impl StreamingExtractor {
         Ok(self.n_emitted - before)
     }
 
-    /// Streams a whole WAV source through resampling and extraction in chunks,
-    /// calling `sink` with each batch of rows (row-major). Memory stays bounded
-    /// by the chunk size whatever the file's length.
-    pub fn run_wav<R: Read>(
+    /// Streams a whole audio source (any format [`open_audio`](crate::open_audio)
+    /// reads) through resampling and extraction in chunks, calling `sink` with
+    /// each batch of rows (row-major). Memory stays bounded by the chunk size
+    /// whatever the file's length.
+    pub fn run_wav(
         mut self,
-        mut source: WavSource<R>,
+        mut source: AudioSource<'_>,
         mut sink: impl FnMut(&[f32]) -> Result<()>,
     ) -> Result<usize> {
         let rate = self.config().sample_rate;

@@ -1,4 +1,5 @@
-//! Any bytes through WAV decoding, resampling and MFCC: errors are fine,
+//! Any bytes through audio decoding (every format `decode_wav` reads),
+//! resampling and MFCC: errors are fine,
 //! panics (and non-finite features) are bugs.
 #![no_main]
 
