@@ -1,14 +1,25 @@
-//! Fuzz-style robustness: arbitrary bytes, and valid WAVs with random byte
+//! Fuzz-style robustness: arbitrary bytes, valid WAVs, and FLAC, Ogg Vorbis,
+//! MP3, AAC/ALAC in M4A, ADTS, Opus and ADPCM streams with random byte
 //! corruption or truncation, go through decoding and MFCC without panicking
-//! (errors are fine, panics are not).
+//! (errors are fine, panics are not), read from memory or as a pipe.
+
+use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use sori_features::{decode_wav, Extractor, FeatureConfig};
+use sori_features::{decode_wav, read_audio_from, Audio, Extractor, FeatureConfig, Result};
+
+#[path = "support/formats.rs"]
+mod formats;
 
 fn pipeline(bytes: &[u8]) {
-    if let Ok(audio) = decode_wav(bytes, "fuzz.wav") {
+    features_of(decode_wav(bytes, "fuzz.wav"));
+}
+
+fn features_of(decoded: Result<Audio>) {
+    if let Ok(audio) = decoded {
+        assert!(audio.sample_rate > 0);
         let mut ex = Extractor::new(&FeatureConfig::kaldi(16000)).unwrap();
-        if let Ok(f) = ex.compute_audio(&audio, "fuzz.wav") {
+        if let Ok(f) = ex.compute_audio(&audio, "fuzz") {
             assert!(f.data.iter().all(|x| x.is_finite()));
         }
     }
@@ -44,6 +55,43 @@ fn valid_wav(channels: u16, rate: u32, bits: u16, float: bool, n: usize) -> Vec<
         w.finalize().unwrap();
     }
     cur.into_inner()
+}
+
+/// One valid stream of each compressed format: the committed fixtures, and
+/// FLAC, Ogg Vorbis, AIFF and IMA ADPCM WAV made with sox when it is there.
+fn compressed() -> &'static [(String, Vec<u8>)] {
+    static STREAMS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    STREAMS.get_or_init(|| {
+        let mut v: Vec<(String, Vec<u8>)> = [
+            "speech16k.mp3",
+            "stereo44k.mp3",
+            "speech16k-aac.m4a",
+            "speech16k-alac.m4a",
+            "speech16k.aac",
+            "speech16k.opus",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(formats::fixture(n)).unwrap()))
+        .collect();
+        if formats::have_sox("robustness: FLAC, Ogg, AIFF and ADPCM cases") {
+            let dir = tempfile::tempdir().unwrap();
+            let src = formats::fixture("speech16k.wav");
+            for (name, extra) in [
+                ("x.flac", &[][..]),
+                ("x.ogg", &[][..]),
+                ("x.aiff", &[][..]),
+                ("ima.wav", &["-e", "ima-adpcm"][..]),
+            ] {
+                let out = dir.path().join(name);
+                let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&src];
+                args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+                args.push(&out);
+                formats::sox(&args);
+                v.push((name.to_string(), std::fs::read(&out).unwrap()));
+            }
+        }
+        v
+    })
 }
 
 proptest! {
@@ -83,5 +131,31 @@ proptest! {
             bytes.truncate(cut.index(bytes.len() + 1));
         }
         pipeline(&bytes);
+    }
+
+    #[test]
+    fn corrupted_compressed_streams_never_panic(
+        which in any::<prop::sample::Index>(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+        header_only in any::<bool>(),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+        as_pipe in any::<bool>(),
+    ) {
+        let streams = compressed();
+        let (name, bytes) = &streams[which.index(streams.len())];
+        let mut bytes = bytes.clone();
+        for (i, v) in flips {
+            let span = if header_only { bytes.len().min(512) } else { bytes.len() };
+            bytes[i.index(span)] = v;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len() + 1));
+        }
+        if as_pipe {
+            features_of(read_audio_from(&bytes[..], name));
+        } else {
+            features_of(sori_features::decode_audio(&bytes, name));
+        }
     }
 }
