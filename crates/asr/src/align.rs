@@ -41,19 +41,19 @@ pub struct Alignment {
 impl Alignment {
     /// The alignment as a transcription result (words with their times).
     pub fn into_transcript(self) -> crate::recognize::Transcript {
-        crate::recognize::Transcript {
-            text: self.text,
-            words: self
-                .words
-                .into_iter()
-                .map(|w| crate::recognize::Word {
-                    word: w.word,
-                    start: w.start,
-                    end: w.end,
-                })
-                .collect(),
-            duration: self.duration,
-        }
+        // A forced alignment's confidence: the geometric mean probability
+        // per step of the word's path.
+        let words = self
+            .words
+            .into_iter()
+            .map(|w| crate::recognize::Word {
+                word: w.word,
+                start: w.start,
+                end: w.end,
+                confidence: w.score.exp(),
+            })
+            .collect();
+        crate::recognize::Transcript::from_words(words, self.duration)
     }
 }
 

@@ -26,6 +26,11 @@ pub struct Word {
     /// Seconds from the start of the file.
     pub start: f64,
     pub end: f64,
+    /// Mean over the word's characters of the network's posterior for the
+    /// character (its highest frame within the character's span), in 0..=1.
+    /// Not calibrated: near 1 the network was sure; noise, foreign speech and
+    /// mumbling come out lower.
+    pub confidence: f64,
 }
 
 /// The result for one file.
@@ -35,6 +40,33 @@ pub struct Transcript {
     pub words: Vec<Word>,
     /// Seconds of audio.
     pub duration: f64,
+    /// Mean of the characters' posteriors over the whole transcript (each
+    /// character counts once); `None` when nothing was recognised.
+    pub confidence: Option<f64>,
+}
+
+impl Transcript {
+    /// A transcript of `words`: the text is the words joined by spaces.
+    pub fn from_words(words: Vec<Word>, duration: f64) -> Transcript {
+        let chars: usize = words.iter().map(|w| w.word.chars().count()).sum();
+        let confidence = (chars > 0).then(|| {
+            words
+                .iter()
+                .map(|w| w.confidence * w.word.chars().count() as f64)
+                .sum::<f64>()
+                / chars as f64
+        });
+        Transcript {
+            text: words
+                .iter()
+                .map(|w| w.word.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            words,
+            duration,
+            confidence,
+        }
+    }
 }
 
 /// A decoded label and the model step where it was emitted.
@@ -203,34 +235,61 @@ pub fn beam_grid(
     out
 }
 
-/// Groups emitted characters into words with times (`step_s` seconds per
-/// model step, `offset` seconds added).
-pub fn words_from_emissions(chars: &[(char, usize)], step_s: f64, offset: f64) -> Vec<Word> {
-    let mut words = Vec::new();
-    let mut cur: Option<Word> = None;
-    for &(c, step) in chars {
+/// Each emission's posterior: the highest probability of its label from its
+/// step up to (not including) the next emission's step.
+pub fn emission_posteriors(lp: &[f32], steps: usize, classes: usize, em: &[Emission]) -> Vec<f64> {
+    em.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let next = em.get(i + 1).map_or(steps, |n| n.step);
+            let span = e.step.min(steps.saturating_sub(1))..next.clamp(e.step + 1, steps.max(1));
+            span.map(|t| lp[t * classes + e.label])
+                .fold(f32::NEG_INFINITY, f32::max)
+                .exp() as f64
+        })
+        .collect()
+}
+
+/// Groups emitted characters `(char, step, posterior)` into words with
+/// times (`step_s` seconds per model step, `offset` seconds added) and
+/// confidences (the mean posterior of their characters).
+pub fn words_from_emissions(chars: &[(char, usize, f64)], step_s: f64, offset: f64) -> Vec<Word> {
+    let mut words: Vec<Word> = Vec::new();
+    let mut cur: Option<(Word, f64, usize)> = None;
+    let close = |(mut w, sum, n): (Word, f64, usize)| {
+        w.confidence = sum / n as f64;
+        w
+    };
+    for &(c, step, p) in chars {
         let t = offset + step as f64 * step_s;
         if c == ' ' {
             if let Some(w) = cur.take() {
-                words.push(w);
+                words.push(close(w));
             }
             continue;
         }
         match cur.as_mut() {
-            Some(w) => {
+            Some((w, sum, n)) => {
                 w.word.push(c);
                 w.end = t + step_s;
+                *sum += p;
+                *n += 1;
             }
             None => {
-                cur = Some(Word {
-                    word: c.to_string(),
-                    start: t,
-                    end: t + step_s,
-                })
+                cur = Some((
+                    Word {
+                        word: c.to_string(),
+                        start: t,
+                        end: t + step_s,
+                        confidence: 0.0,
+                    },
+                    p,
+                    1,
+                ))
             }
         }
     }
-    words.extend(cur);
+    words.extend(cur.map(close));
     words
 }
 
@@ -377,15 +436,7 @@ impl Recognizer {
         let duration = samples.len() as f64 / rate as f64;
         let transcripts = words
             .into_iter()
-            .map(|words| Transcript {
-                text: words
-                    .iter()
-                    .map(|w| w.word.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                words,
-                duration,
-            })
+            .map(|words| Transcript::from_words(words, duration))
             .collect();
         let total = started.elapsed().as_secs_f64();
         Ok(MultiTranscript {
@@ -429,9 +480,11 @@ impl Recognizer {
     ) -> Result<Vec<Word>> {
         let vocab = &self.model.config.vocab;
         let em = decoder.decode(lp, steps, vocab.classes(), vocab.blank())?;
-        let chars: Vec<(char, usize)> = em
+        let post = emission_posteriors(lp, steps, vocab.classes(), &em);
+        let chars: Vec<(char, usize, f64)> = em
             .iter()
-            .filter_map(|e| vocab.labels().get(e.label).map(|&c| (c, e.step)))
+            .zip(post)
+            .filter_map(|(e, p)| vocab.labels().get(e.label).map(|&c| (c, e.step, p)))
             .collect();
         Ok(words_from_emissions(
             &chars,
@@ -581,17 +634,23 @@ mod tests {
 
     #[test]
     fn words_get_times_and_subtitles_format() {
-        let chars = [('h', 2), ('i', 3), (' ', 5), ('y', 8), ('o', 9)];
+        let chars = [
+            ('h', 2, 0.5),
+            ('i', 3, 1.0),
+            (' ', 5, 1.0),
+            ('y', 8, 0.9),
+            ('o', 9, 0.7),
+        ];
         let w = words_from_emissions(&chars, 0.03, 1.0);
+        assert!((w[0].confidence - 0.75).abs() < 1e-12 && (w[1].confidence - 0.8).abs() < 1e-12);
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].word, "hi");
         assert!((w[0].start - 1.06).abs() < 1e-9 && (w[0].end - 1.12).abs() < 1e-9);
         assert!((w[1].start - 1.24).abs() < 1e-9);
-        let t = Transcript {
-            text: "hi yo".into(),
-            words: w,
-            duration: 2.0,
-        };
+        let t = Transcript::from_words(w, 2.0);
+        assert_eq!(t.text, "hi yo");
+        // Four characters: (0.5 + 1 + 0.9 + 0.7) / 4.
+        assert!((t.confidence.unwrap() - 0.775).abs() < 1e-12);
         assert_eq!(to_srt(&t), "1\n00:00:01,060 --> 00:00:01,300\nhi yo\n\n");
         assert_eq!(
             to_vtt(&t),
@@ -611,5 +670,36 @@ mod tests {
         let cut = cut_point(&x, 0, 1000, rate);
         assert!((850..870).contains(&cut), "{cut}");
         assert_eq!(cut_point(&x, 2000, 1000, rate), 2500);
+    }
+
+    #[test]
+    fn an_emission_is_as_sure_as_its_best_frame_before_the_next_one() {
+        // 4 steps, 3 classes (blank 2); 'a' (0) emitted at 0, 'b' (1) at 2.
+        let p = [
+            [0.6f32, 0.1, 0.3],
+            [0.9, 0.05, 0.05],
+            [0.2, 0.7, 0.1],
+            [0.1, 0.4, 0.5],
+        ];
+        let lp: Vec<f32> = p.iter().flatten().map(|x| x.ln()).collect();
+        let em = [
+            Emission { label: 0, step: 0 },
+            Emission { label: 1, step: 2 },
+        ];
+        let post = emission_posteriors(&lp, 4, 3, &em);
+        assert!(
+            (post[0] - 0.9).abs() < 1e-6 && (post[1] - 0.7).abs() < 1e-6,
+            "{post:?}"
+        );
+        // Emissions sharing a step still get their own frame.
+        let same = [
+            Emission { label: 0, step: 3 },
+            Emission { label: 1, step: 3 },
+        ];
+        let post = emission_posteriors(&lp, 4, 3, &same);
+        assert!(
+            (post[0] - 0.1).abs() < 1e-6 && (post[1] - 0.4).abs() < 1e-6,
+            "{post:?}"
+        );
     }
 }

@@ -77,7 +77,8 @@ fn the_lm_fixes_what_greedy_gets_wrong() {
     assert_eq!(fixed, "the cat");
     // Each character was put at frames 3i, 3i+1: its first frame is 3i.
     assert_eq!(steps, (0..7).map(|i| 3 * i).collect::<Vec<_>>());
-    let chars: Vec<(char, usize)> = fixed.chars().zip(steps).collect();
+    let chars: Vec<(char, usize, f64)> =
+        fixed.chars().zip(steps).map(|(c, s)| (c, s, 1.0)).collect();
     let words = words_from_emissions(&chars, 0.04, 0.0);
     assert_eq!(words.len(), 2);
     assert!((words[1].start - 12.0 * 0.04).abs() < 1e-9);

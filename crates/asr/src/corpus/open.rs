@@ -202,6 +202,36 @@ struct Job {
     path: PathBuf,
 }
 
+impl Job {
+    /// What the file holds: the text and every synthesis setting.
+    fn key(&self) -> String {
+        format!("{:?}\t{}", self.speaker, self.text)
+    }
+}
+
+/// The previous run's plan (file name → key); `None` when there is none,
+/// i.e. a corpus made before plan files existed, whose files are trusted.
+fn read_plan(path: &Path) -> Option<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(name, key)| (name.to_string(), key.to_string()))
+            .collect(),
+    )
+}
+
+fn write_plan(path: &Path, jobs: &[Job]) -> Result<()> {
+    let mut text = String::new();
+    for j in jobs {
+        let name = j.path.file_name().unwrap().to_string_lossy();
+        text.push_str(&format!("{name}\t{}\n", j.key()));
+    }
+    let tmp = path.with_extension("tsv.tmp");
+    std::fs::write(&tmp, text).map_err(|e| AsrError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| AsrError::io(path, e))
+}
+
 fn read_text(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| AsrError::io(path, e))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
@@ -364,13 +394,17 @@ pub fn build_open_corpus(
     std::fs::create_dir_all(&wav_dir).map_err(|e| AsrError::io(&wav_dir, e))?;
     let mut cursors = vec![0usize; pools.len()];
     let mut jobs = Vec::new();
+    // The test split draws from its own stream, so that its plan does not
+    // depend on the other splits' sizes.
+    let mut test_rng = Rng::new(cfg.seed ^ 0x7E57_0001);
     // Validation first, so that its sentences never reach training.
     for (split, count) in [(1usize, cfg.valid), (0, cfg.train), (2, cfg.test)] {
+        let rng = if split == 2 { &mut test_rng } else { &mut rng };
         for i in 0..count {
             let text = if split == 2 {
                 test_sentences[i].clone()
             } else if gen.is_some() && split == 0 && rng.uniform() < cfg.template_share {
-                gen.as_ref().unwrap().sentence(&mut rng)
+                gen.as_ref().unwrap().sentence(rng)
             } else {
                 // An equal share per source; a source used up is reused from
                 // its start (training only: validation sentences stay unique).
@@ -383,7 +417,7 @@ pub fn build_open_corpus(
             let speaker = draw_speaker(
                 split == 2,
                 cfg,
-                &mut rng,
+                rng,
                 if split == 2 {
                     &test_espeak
                 } else {
@@ -421,6 +455,26 @@ pub fn build_open_corpus(
         }
     }
 
+    // A file is reused only when the previous run planned the same text and
+    // speaker for it: `wav/plan.tsv` holds each file's plan, and files whose
+    // plan changed (another seed, other sources) are rendered again.
+    let plan_path = wav_dir.join("plan.tsv");
+    let old_plan = read_plan(&plan_path);
+    let mut stale = Vec::new();
+    for j in &jobs {
+        let name = j.path.file_name().unwrap().to_string_lossy().to_string();
+        if j.path.exists()
+            && old_plan
+                .as_ref()
+                .is_some_and(|p| p.get(&name) != Some(&j.key()))
+        {
+            stale.push(j.path.clone());
+        }
+    }
+    for p in &stale {
+        std::fs::remove_file(p).map_err(|e| AsrError::io(p, e))?;
+    }
+    write_plan(&plan_path, &jobs)?;
     let progress: &mut (dyn FnMut(usize, usize) + Send) = &mut progress;
     let progress = Mutex::new(progress);
     summary.reused = render_all(&jobs, cfg.jobs, &progress)?;
@@ -497,11 +551,10 @@ pub fn build_test_b(test: &[Utterance], wav_dir: &Path, seed: u64) -> Result<Vec
         if noisy {
             add_background(&mut samples, level, colour, &mut rng);
         }
-        if !(wav_duration(&path).is_ok_and(|d| d > 0.0)) {
-            let tmp = path.with_extension("tmp.wav");
-            write_wav16(&tmp, TEST_B_RATE, &samples)?;
-            std::fs::rename(&tmp, &path).map_err(|e| AsrError::io(&path, e))?;
-        }
+        // Always written anew (cheap): it follows the test files it mixes.
+        let tmp = path.with_extension("tmp.wav");
+        write_wav16(&tmp, TEST_B_RATE, &samples)?;
+        std::fs::rename(&tmp, &path).map_err(|e| AsrError::io(&path, e))?;
         out.push(Utterance {
             audio: path,
             text,

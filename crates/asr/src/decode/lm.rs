@@ -119,6 +119,10 @@ pub fn perplexity(lm: &NgramLm, texts: &[String]) -> sori_lm::Perplexity {
     lm.perplexity(&sentences)
 }
 
+/// The character LM a model directory may ship (`asr transcribe` and `asr
+/// eval` use it with a beam search unless `--no-lm`).
+pub const MODEL_LM_FILE: &str = "lm.arpa";
+
 /// Reads an ARPA file for a model's labels and refuses one that shares no
 /// character with them (a word-level LM, or another language).
 pub fn load_for_model(path: &Path, vocab: &Vocab) -> Result<CharLm> {

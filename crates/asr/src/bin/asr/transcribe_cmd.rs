@@ -38,8 +38,12 @@ pub struct DecodeArgs {
     #[arg(long)]
     beam: Option<usize>,
     /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
+    /// Without it, the model directory's `lm.arpa` is used when there is one.
     #[arg(long)]
     lm: Option<PathBuf>,
+    /// Ignore the model directory's `lm.arpa` (greedy decoding unless --beam).
+    #[arg(long, conflicts_with = "lm")]
+    no_lm: bool,
     /// LM weight (default tuned on the English valid split); eval takes a
     /// comma-separated list to compare.
     #[arg(long, value_delimiter = ',', default_value = "1.0")]
@@ -52,6 +56,9 @@ pub struct DecodeArgs {
     /// transcripts (e.g. the ten digit words), scored by CTC likelihood.
     #[arg(long, conflicts_with_all = ["beam", "lm"])]
     choices: Option<String>,
+    /// The resolved model directory (set by `recognizer`).
+    #[arg(skip)]
+    model_dir: Option<PathBuf>,
 }
 
 impl DecodeArgs {
@@ -63,13 +70,14 @@ impl DecodeArgs {
         })
     }
 
-    pub fn recognizer(&self) -> Result<Recognizer> {
+    pub fn recognizer(&mut self) -> Result<Recognizer> {
         tch::set_num_threads(self.threads.max(1));
         let dir = match &self.model {
             Some(d) => d.clone(),
             None => sori_asr::model::default_model_dir()?,
         };
         let mut rec = Recognizer::load(&dir)?;
+        self.model_dir = Some(dir);
         rec.chunk_seconds = self.chunk_seconds;
         Ok(rec)
     }
@@ -77,13 +85,21 @@ impl DecodeArgs {
     /// The beam decoders asked for (none for greedy decoding); loads the LM
     /// and notes the model's characters it does not know.
     pub fn beam_decoders(&self, rec: &Recognizer) -> Result<Vec<(String, BeamDecoder)>> {
-        let width = match (self.beam, &self.lm) {
+        // The LM that ships inside the model directory is the default; a
+        // closed vocabulary (--choices) needs none.
+        let shipped = self
+            .model_dir
+            .as_ref()
+            .map(|d| d.join(sori_asr::decode::lm::MODEL_LM_FILE))
+            .filter(|p| p.is_file() && !self.no_lm && self.choices.is_none());
+        let lm_path = self.lm.clone().or(shipped);
+        let width = match (self.beam, &lm_path) {
             (Some(0), _) => bail!("--beam must be at least 1"),
             (Some(w), _) => w,
             (None, Some(_)) => 16,
             (None, None) => return Ok(Vec::new()),
         };
-        let lm = match &self.lm {
+        let lm = match &lm_path {
             Some(path) => {
                 let lm = load_for_model(path, &rec.model.config.vocab)?;
                 if !lm.unmapped().is_empty() {
@@ -114,15 +130,53 @@ pub struct TranscribeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Text format: print word start and end times too.
+    /// Text format: print word start and end times and confidences too.
     #[arg(long)]
     timestamps: bool,
+    /// Leave out words whose confidence (mean posterior of their
+    /// characters, 0..1) is below this; 0 keeps every word.
+    #[arg(long, default_value_t = 0.0, value_parser = unit_interval)]
+    min_confidence: f64,
     /// --choices answers of the files taken together (one speaker).
     #[command(flatten)]
     together: crate::pseudo_cmd::TogetherArgs,
 }
 
-pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
+fn unit_interval(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number between 0 and 1")),
+    }
+}
+
+/// Seconds rounded to milliseconds (JSON shows 0.3, not 0.30000000000000004).
+fn ms(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A transcript as one JSON object: times in seconds to the millisecond,
+/// confidences to four decimals (`null` when nothing was recognised).
+fn transcript_json(
+    path: &std::path::Path,
+    t: &sori_asr::recognize::Transcript,
+) -> serde_json::Value {
+    let c4 = |x: f64| (x * 1e4).round() / 1e4;
+    let words: Vec<serde_json::Value> = t
+        .words
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "word": w.word, "start": ms(w.start), "end": ms(w.end), "confidence": c4(w.confidence)
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "audio": path, "text": t.text, "duration": ms(t.duration),
+        "confidence": t.confidence.map(c4), "words": words
+    })
+}
+
+pub fn transcribe(mut a: TranscribeArgs) -> Result<bool> {
     let mut rec = a.decode.recognizer()?;
     let mut beams = a.decode.beam_decoders(&rec)?;
     if beams.len() > 1 {
@@ -172,6 +226,18 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
                 .map_err(anyhow::Error::from),
             None => rec.transcribe_file(path).map_err(anyhow::Error::from),
         };
+        let result = result.map(|t| {
+            if a.min_confidence > 0.0 {
+                let kept = t
+                    .words
+                    .into_iter()
+                    .filter(|w| w.confidence >= a.min_confidence)
+                    .collect();
+                sori_asr::recognize::Transcript::from_words(kept, t.duration)
+            } else {
+                t
+            }
+        });
         match result {
             Ok(t) => match a.format {
                 Format::Text => {
@@ -182,16 +248,14 @@ pub fn transcribe(a: TranscribeArgs) -> Result<bool> {
                     }
                     if a.timestamps {
                         for w in &t.words {
-                            println!("  {:8.2} {:8.2}  {}", w.start, w.end, w.word);
+                            println!(
+                                "  {:8.2} {:8.2}  {:.2}  {}",
+                                w.start, w.end, w.confidence, w.word
+                            );
                         }
                     }
                 }
-                Format::Json => {
-                    let v = serde_json::json!({
-                        "audio": path, "text": t.text, "duration": t.duration, "words": t.words
-                    });
-                    println!("{v}");
-                }
+                Format::Json => println!("{}", transcript_json(path, &t)),
                 Format::Srt => {
                     if many {
                         println!("# {}", path.display());
@@ -240,7 +304,7 @@ pub struct EvalArgs {
     together: crate::pseudo_cmd::TogetherArgs,
 }
 
-pub fn eval(a: EvalArgs) -> Result<bool> {
+pub fn eval(mut a: EvalArgs) -> Result<bool> {
     let mut utts = read_manifest(&a.manifest)?;
     if let Some(n) = a.limit {
         utts.truncate(n);
