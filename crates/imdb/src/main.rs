@@ -145,7 +145,7 @@ enum Command {
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
     sori_train::configure_process();
-    if let Err(e) = run(sori_train::parse_args()) {
+    if let Err(e) = run(sori_train::parse_args(sori_train::build_info!())) {
         eprintln!("error: {}", sori_train::error_line(e.as_ref()));
         std::process::exit(1);
     }

@@ -345,7 +345,7 @@ fn main() {
 }
 
 fn run() -> Result<()> {
-    let cli: Cli = sori_train::parse_args();
+    let cli: Cli = sori_train::parse_args(sori_train::build_info!());
     match cli.command {
         Command::Train(c) => run_train(*c),
         Command::Translate {

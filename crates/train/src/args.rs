@@ -1,8 +1,15 @@
 //! Command-line options every training binary shares; a binary embeds them
 //! with `#[command(flatten)] train: TrainArgs` and keeps its own defaults
-//! (the numeric options are optional here, see [`TrainArgs::apply`]).
+//! (the numeric options are optional here, see [`TrainArgs::apply`]), which
+//! its `--help` shows through [`HelpDefaults`]. Also the binaries' common
+//! command-line behaviour: [`parse_args`] (usage, one-line usage errors,
+//! `--version` with the build's commit and libtorch) and
+//! [`TrainArgs::prepare_out_dir`] (never train over a run by accident).
+use std::path::Path;
+
 use tch::Device;
 
+use crate::checkpoint::ModelDir;
 use crate::optim::{DecayKind, EarlyStopping, OptimizerKind};
 use crate::trainer::{OnNan, TrainConfig};
 use crate::TrainError;
@@ -36,10 +43,11 @@ impl DeviceArg {
     }
 }
 
-/// Shared training options.
+/// Shared training options. Their help shows no default by itself: the
+/// application's `--help` appends its own with [`HelpDefaults`].
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct TrainArgs {
-    /// Intra-op CPU threads for libtorch (0: libtorch's default).
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Where to train.
@@ -48,22 +56,22 @@ pub struct TrainArgs {
     /// Seed for initialisation, data order and dropout.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Number of epochs [default: the application's].
+    /// Number of epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Examples per batch [default: the application's].
+    /// Examples per batch.
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Base learning rate [default: the application's].
+    /// Base learning rate.
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Optimiser [default: the application's].
+    /// Optimiser.
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Weight decay (AdamW: decoupled; others: L2).
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Momentum for SGD (default 0.9) and RMSprop (default 0).
+    /// Momentum of SGD and RMSprop (Adam and AdamW have none).
     #[arg(long)]
     pub momentum: Option<f64>,
     /// Learning-rate decay after the warm-up.
@@ -79,20 +87,38 @@ pub struct TrainArgs {
     #[arg(long)]
     pub patience: Option<usize>,
     /// Fraction of the training data held out for validation (Keras-style:
-    /// the last examples) [default: the application's].
+    /// the last examples).
     #[arg(long)]
     pub validation_split: Option<f64>,
-    /// Plain progress lines instead of bars.
+    /// Plain progress lines instead of bars (still one line per epoch with
+    /// the loss, the validation metrics and the time).
     #[arg(long)]
     pub quiet: bool,
     /// Continue the interrupted run in the model directory.
     #[arg(long)]
     pub resume: bool,
+    /// Train afresh in a model directory that already holds a run (its
+    /// checkpoints, trainer state and history are removed first).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
     /// A NaN or infinite loss or gradient: stop with an error (keeping the
     /// last checkpoint) or skip the batch (too many in a row still stop).
     #[arg(long, value_enum, default_value_t = OnNan::Stop)]
     pub on_nan: OnNan,
 }
+
+/// Files of a model directory that say it holds a finished or partial run.
+const RUN_MARKERS: [&str; 2] = ["config.json", "last.safetensors"];
+/// The trainer's files that `--overwrite` removes (the application
+/// rewrites `config.json` and its own files).
+const TRAINER_FILES: [&str; 6] = [
+    "last.safetensors",
+    "best.safetensors",
+    "trainer_state.json",
+    "history.jsonl",
+    "history.png",
+    "history.svg",
+];
 
 impl TrainArgs {
     /// Applies `--threads` and `--seed` to libtorch and resolves `--device`.
@@ -113,7 +139,10 @@ impl TrainArgs {
     pub fn apply(&self, defaults: TrainConfig) -> Result<TrainConfig, TrainError> {
         let mut c = defaults;
         c.seed = self.seed;
-        c.quiet = self.quiet;
+        // `--quiet` only changes how progress is drawn: libraries take
+        // `TrainConfig::quiet` as "print nothing", which a user never asks
+        // for on the command line.
+        c.plain_progress = self.quiet;
         c.resume = self.resume;
         c.on_nan = self.on_nan;
         if let Some(e) = self.epochs {
@@ -172,20 +201,229 @@ impl TrainArgs {
         c.optimizer.validate()?;
         Ok(c)
     }
+
+    /// Call before any work (reading data, writing files) with the `--out`
+    /// directory and the application's model kind. Refuses a directory
+    /// that holds a model of another kind ([`ModelDir::refuse_other_kind`]),
+    /// and one that already holds a finished or partial run (`config.json`
+    /// or `last.safetensors`) unless `--resume` continues it or
+    /// `--overwrite` starts afresh, which removes the trainer's files of the
+    /// old run (checkpoints, state, history) so that nothing of it can be
+    /// mistaken for the new one.
+    pub fn prepare_out_dir(&self, out: &Path, kind: &str) -> Result<(), TrainError> {
+        ModelDir::new(out).refuse_other_kind(kind)?;
+        let found: Vec<&str> = RUN_MARKERS
+            .into_iter()
+            .filter(|f| out.join(f).exists())
+            .collect();
+        if found.is_empty() || self.resume {
+            return Ok(());
+        }
+        if !self.overwrite {
+            return Err(TrainError::model(
+                out,
+                format!(
+                    "already holds a training run ({}); pass --resume to continue it or --overwrite to train afresh",
+                    found.join(", ")
+                ),
+            ));
+        }
+        for f in TRAINER_FILES {
+            let path = out.join(f);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(TrainError::io(&path, e))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The application's defaults of the shared options, for its `--help`
+/// (the options themselves stay unset so that [`TrainArgs::apply`] can
+/// tell them from the application's settings). On the subcommand:
+///
+/// ```ignore
+/// #[command(mut_args(HelpDefaults::new(&my_defaults()).validation_split(0.2).into_fn()))]
+/// ```
+///
+/// Each shown default is a value the option accepts, first; what differs
+/// for some settings follows after `; ` (`[default: 10; best: 2]`).
+#[derive(Debug, Clone, Default)]
+pub struct HelpDefaults {
+    shown: Vec<(&'static str, String)>,
+    hidden: Vec<&'static str>,
+}
+
+impl HelpDefaults {
+    /// The defaults in `c`. `--validation-split` is hidden unless
+    /// [`HelpDefaults::validation_split`] gives its default (an application
+    /// that validates otherwise must refuse it).
+    pub fn new(c: &TrainConfig) -> HelpDefaults {
+        let o = &c.optimizer;
+        let mut shown = vec![
+            ("epochs", c.epochs.to_string()),
+            ("batch_size", c.batch_size.to_string()),
+            ("lr", o.lr.to_string()),
+            ("optimizer", o.kind.name().to_string()),
+            (
+                "weight_decay",
+                match o.weight_decay {
+                    Some(w) => w.to_string(),
+                    None => format!("0; adamw: {}", crate::optim::ADAMW_DEFAULT_DECAY),
+                },
+            ),
+            (
+                "momentum",
+                match o.momentum {
+                    Some(m) => m.to_string(),
+                    None => format!("0; sgd: {}", crate::optim::SGD_DEFAULT_MOMENTUM),
+                },
+            ),
+            ("schedule", decay_name(c.schedule.decay).to_string()),
+            ("warmup_steps", c.schedule.warmup_steps.to_string()),
+        ];
+        if let Some(g) = c.clip_grad_norm {
+            shown.push(("clip_grad_norm", g.to_string()));
+        }
+        if let Some(e) = &c.early_stopping {
+            shown.push(("patience", e.patience.to_string()));
+        }
+        HelpDefaults {
+            shown,
+            hidden: vec!["validation_split"],
+        }
+    }
+
+    /// Shows `--validation-split` with this default.
+    pub fn validation_split(self, v: f64) -> HelpDefaults {
+        self.with("validation_split", v.to_string())
+    }
+
+    /// Shows `text` as the default of the option `id` (its field name, e.g.
+    /// `batch_size`), for defaults that depend on other options.
+    pub fn with(mut self, id: &'static str, text: impl Into<String>) -> HelpDefaults {
+        self.hidden.retain(|h| *h != id);
+        self.shown.retain(|(k, _)| *k != id);
+        self.shown.push((id, text.into()));
+        self
+    }
+
+    /// Appends ` [default: ...]` to the help of the options it knows
+    /// (options without a default say "off unless given"); hides the
+    /// options the application does not use.
+    pub fn apply(&self, arg: clap::Arg) -> clap::Arg {
+        let id = arg.get_id().as_str();
+        if self.hidden.contains(&id) {
+            return arg.hide(true);
+        }
+        let suffix = match self.shown.iter().find(|(k, _)| *k == id) {
+            Some((_, v)) => format!(" [default: {v}]"),
+            None if matches!(id, "clip_grad_norm" | "patience") => " (off unless given)".into(),
+            None => return arg,
+        };
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        let long = arg.get_long_help().map(|h| h.to_string());
+        let arg = arg.help(format!("{help}{suffix}"));
+        match long {
+            Some(l) => arg.long_help(format!("{}{suffix}", l.trim_end())),
+            None => arg,
+        }
+    }
+
+    /// [`HelpDefaults::apply`] as the closure `Command::mut_args` takes.
+    pub fn into_fn(self) -> impl FnMut(clap::Arg) -> clap::Arg {
+        move |a| self.apply(a)
+    }
+}
+
+fn decay_name(d: DecayKind) -> &'static str {
+    match d {
+        DecayKind::Constant => "constant",
+        DecayKind::Cosine => "cosine",
+        DecayKind::Plateau => "plateau",
+    }
+}
+
+/// What `--version` prints besides the version: the binary's build
+/// (`build_info!()` in the binary fills it from its own build script).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildInfo {
+    /// `CARGO_PKG_VERSION` of the binary's package.
+    pub version: &'static str,
+    /// The git commit it was built from (`SORI_GIT_COMMIT`, set by
+    /// `build/link-torch.rs`), if known.
+    pub commit: Option<&'static str>,
+    /// The libtorch it links (`SORI_LIBTORCH_VERSION`), if known.
+    pub libtorch: Option<&'static str>,
+}
+
+/// The calling package's [`BuildInfo`], from the environment its build
+/// script sets.
+#[macro_export]
+macro_rules! build_info {
+    () => {
+        $crate::BuildInfo {
+            version: env!("CARGO_PKG_VERSION"),
+            commit: option_env!("SORI_GIT_COMMIT"),
+            libtorch: option_env!("SORI_LIBTORCH_VERSION"),
+        }
+    };
+}
+
+impl BuildInfo {
+    /// The `--version` text after the program's name: version, commit,
+    /// libtorch and whether libtorch sees a CUDA device (asked only here,
+    /// since it may load the CUDA libraries).
+    pub fn version_text(&self) -> String {
+        let cuda = if tch::Cuda::is_available() {
+            format!("CUDA visible ({} device(s))", tch::Cuda::device_count())
+        } else {
+            "CUDA not visible (CPU only)".to_string()
+        };
+        format!(
+            "{}\ncommit {}\nlibtorch {}, {cuda}",
+            self.version,
+            self.commit.unwrap_or("unknown"),
+            self.libtorch.unwrap_or("unknown"),
+        )
+    }
 }
 
 /// Parses the command line like [`clap::Parser::parse`], except that a
 /// usage error (unknown flag, bad value, missing argument) prints ONE line,
 /// `error: ...`, on stderr and exits with status 2, like every other error
-/// of the binaries (which exit with 1). `--help` and `--version` print as
-/// usual and exit with 0. Output piped into a reader that stops early
-/// (`asr transcribe *.wav | head -1`) ends the program quietly, as with
-/// other Unix tools, instead of a "failed printing to stdout" panic.
-pub fn parse_args<P: clap::Parser>() -> P {
+/// of the binaries (which exit with 1). Without any argument it prints the
+/// usage and the list of subcommands on stderr and exits with 2, as git and
+/// cargo do. `--help` and `--version` print as usual and exit with 0;
+/// `--version` also names the commit, the libtorch and whether CUDA is
+/// visible (`info`: [`build_info!`]). Output piped into a reader that stops
+/// early (`asr transcribe *.wav | head -1`) ends the program quietly, as
+/// with other Unix tools, instead of a "failed printing to stdout" panic.
+pub fn parse_args<P: clap::Parser>(info: BuildInfo) -> P {
     end_quietly_on_closed_pipe();
-    match P::try_parse() {
+    let mut cmd = P::command().arg_required_else_help(true);
+    let first = std::env::args_os().nth(1);
+    if first
+        .as_deref()
+        .is_some_and(|a| a == "--version" || a == "-V")
+    {
+        let text: &'static str = Box::leak(info.version_text().into_boxed_str());
+        cmd = cmd.version(text).long_version(text);
+    }
+    let parsed = cmd
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|mut m| P::from_arg_matches_mut(&mut m).map_err(|e| e.format(&mut cmd)));
+    match parsed {
         Ok(p) => p,
-        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
         Err(e) => {
             eprintln!("{}", usage_error_line(&e));
             std::process::exit(2);

@@ -119,7 +119,9 @@ pub mod optim;
 pub mod progress;
 pub mod trainer;
 
-pub use args::{error_line, parse_args, usage_error_line, DeviceArg, TrainArgs};
+pub use args::{
+    error_line, parse_args, usage_error_line, BuildInfo, DeviceArg, HelpDefaults, TrainArgs,
+};
 pub use checkpoint::{
     atomic_write, atomic_write_with, load_var_store, read_safetensors, save_var_store,
     write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,

@@ -134,7 +134,13 @@ pub struct TrainConfig {
     /// Metric plotted next to the loss (default: the first non-loss one).
     pub plot_metric: Option<String>,
     pub seed: u64,
+    /// Print as little as the caller wants: plain progress lines here;
+    /// libraries may take it as "print nothing" (tests).
     pub quiet: bool,
+    /// Plain progress lines instead of bars, even on a terminal (`--quiet`
+    /// of the binaries); the epoch lines stay.
+    #[serde(default)]
+    pub plain_progress: bool,
     pub resume: bool,
     /// What a NaN/infinite loss or gradient does.
     #[serde(default)]
@@ -162,6 +168,7 @@ impl Default for TrainConfig {
             plot_metric: None,
             seed: 42,
             quiet: false,
+            plain_progress: false,
             resume: false,
             on_nan: OnNan::Stop,
             max_consecutive_skips: default_max_consecutive_skips(),
@@ -250,7 +257,7 @@ impl Trainer {
         let mut progress = self
             .progress
             .take()
-            .unwrap_or_else(|| Progress::new(cfg.epochs, cfg.quiet));
+            .unwrap_or_else(|| Progress::new(cfg.epochs, cfg.quiet || cfg.plain_progress));
         let has_val = data.val_batches().map_err(TrainError::Task)?.is_some();
         let monitor = cfg
             .monitor

@@ -3,8 +3,8 @@
 use clap::Parser;
 use sori_train::{
     epoch_batches, pad_frames, pad_tokens, validation_split, DataSource, DecayKind, DeviceArg,
-    InMemory, LrSchedule, Mode, OptimizerKind, Rng, Side, Streaming, TaskResult, TrainArgs,
-    TrainConfig,
+    HelpDefaults, InMemory, LrSchedule, Mode, OptimizerKind, OptimizerSpec, Rng, Side, Streaming,
+    TaskResult, TrainArgs, TrainConfig,
 };
 use tch::Device;
 
@@ -245,7 +245,7 @@ fn shared_cli_options_override_application_defaults() {
     assert_eq!((c.epochs, c.batch_size, c.seed), (3, 16, 7));
     assert_eq!(c.optimizer.kind, OptimizerKind::RmsProp);
     assert_eq!(c.optimizer.lr, 0.01);
-    assert!(c.quiet && c.resume);
+    assert!(c.plain_progress && !c.quiet && c.resume);
     assert_eq!(c.clip_grad_norm, Some(5.0));
     assert_eq!(c.early_stopping.unwrap().patience, 2);
     assert_eq!(c.schedule.decay, DecayKind::Cosine);
@@ -269,6 +269,102 @@ fn shared_cli_options_override_application_defaults() {
         let e = DeviceArg::Cuda.resolve().unwrap_err().to_string();
         assert!(e.contains("no CUDA device"), "{e}");
     }
+}
+
+#[test]
+fn an_out_dir_holding_a_run_needs_resume_or_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    let args = |extra: &[&str]| {
+        let mut v = vec!["x"];
+        v.extend_from_slice(extra);
+        Cli::try_parse_from(v).unwrap().train
+    };
+    // Absent or empty: fine.
+    args(&[]).prepare_out_dir(&out, "toy").unwrap();
+    std::fs::create_dir(&out).unwrap();
+    args(&[]).prepare_out_dir(&out, "toy").unwrap();
+    // A partial run (a checkpoint, no config yet), then a finished one.
+    for f in ["last.safetensors", "config.json"] {
+        let text = if f == "config.json" {
+            r#"{"kind":"toy","format_version":1,"config":{}}"#
+        } else {
+            "weights"
+        };
+        std::fs::write(out.join(f), text).unwrap();
+        let e = args(&[])
+            .prepare_out_dir(&out, "toy")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(f) && e.contains("--resume") && e.contains("--overwrite"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+    }
+    // Another kind is refused whatever the flags.
+    let e = args(&["--overwrite"])
+        .prepare_out_dir(&out, "other")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"toy\" model"), "{e}");
+    // --resume keeps everything; --overwrite removes the trainer's files
+    // (the application rewrites config.json and its own files).
+    std::fs::write(out.join("history.jsonl"), "{}\n").unwrap();
+    std::fs::write(out.join("vocab.json"), "{}").unwrap();
+    args(&["--resume"]).prepare_out_dir(&out, "toy").unwrap();
+    assert!(out.join("last.safetensors").exists());
+    args(&["--overwrite"]).prepare_out_dir(&out, "toy").unwrap();
+    assert!(!out.join("last.safetensors").exists());
+    assert!(!out.join("history.jsonl").exists());
+    assert!(out.join("config.json").exists() && out.join("vocab.json").exists());
+    assert!(Cli::try_parse_from(["x", "--resume", "--overwrite"]).is_err());
+}
+
+#[test]
+fn help_shows_the_application_defaults() {
+    let defaults = TrainConfig {
+        epochs: 14,
+        batch_size: 16,
+        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 3e-3),
+        clip_grad_norm: Some(5.0),
+        ..TrainConfig::default()
+    };
+    let shown = HelpDefaults::new(&defaults).with("epochs", "14; big: 20");
+    let cmd = <Cli as clap::CommandFactory>::command().mut_args(shown.into_fn());
+    let help = |id: &str| -> String {
+        let arg = cmd.get_arguments().find(|a| a.get_id() == id).unwrap();
+        assert!(!arg.is_hide_set(), "{id} hidden");
+        arg.get_help().unwrap().to_string()
+    };
+    assert_eq!(help("epochs"), "Number of epochs [default: 14; big: 20]");
+    assert_eq!(help("batch_size"), "Examples per batch [default: 16]");
+    assert!(help("lr").ends_with("[default: 0.003]"));
+    assert!(help("optimizer").ends_with("[default: adam]"));
+    assert!(help("schedule").ends_with("[default: constant]"));
+    assert!(help("clip_grad_norm").ends_with("[default: 5]"));
+    assert!(help("patience").ends_with("(off unless given)"));
+    assert!(help("weight_decay").ends_with("[default: 0; adamw: 0.01]"));
+    let split = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "validation_split")
+        .unwrap();
+    assert!(
+        split.is_hide_set(),
+        "not used unless the application says so"
+    );
+    let cmd = <Cli as clap::CommandFactory>::command()
+        .mut_args(HelpDefaults::new(&defaults).validation_split(0.2).into_fn());
+    let split = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "validation_split")
+        .unwrap();
+    assert!(!split.is_hide_set());
+    assert!(split
+        .get_help()
+        .unwrap()
+        .to_string()
+        .ends_with("[default: 0.2]"));
 }
 
 #[test]

@@ -45,7 +45,7 @@ enum Command {
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
     sori_train::configure_process();
-    let cli: Cli = sori_train::parse_args();
+    let cli: Cli = sori_train::parse_args(sori_train::build_info!());
     let result = match cli.command {
         Command::Synth(a) => corpus_cmd::synth(a),
         Command::Fsdd(a) => corpus_cmd::fsdd(a),
