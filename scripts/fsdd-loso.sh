@@ -34,7 +34,7 @@ CHOICES=zero,one,two,three,four,five,six,seven,eight,nine
 RECIPE=(--sample-rate 8000 --features mfcc --norm speaker --cell gru --hidden 96 --layers 2
   --stack 2 --dropout 0.3 --epochs 14 --batch-size 16 --lr 0.004 --schedule cosine
   --speed 0.85,0.9,0.95,1.0,1.05,1.1,1.15 --noise-prob 0.3 --vtlp 0.78,1.22 --copies 4
-  --threads 1 --quiet)
+  --threads 1 --quiet --overwrite)
 
 # The recordings of the speaker a fold holds out, from its test manifest.
 recordings() {
@@ -87,7 +87,7 @@ fold() {
     local keep=${KEEP[$((r - 1))]:-${KEEP[-1]}}
     # shellcheck disable=SC2046
     "$ASR" pseudo-label "${files[@]}" $(models "$prev") --choices "$CHOICES" \
-      --keep "$keep" --speaker "$s" --out "$dir/pseudo$r.jsonl" >"$dir/pseudo$r.log"
+      --keep "$keep" --speaker "$s" --threads 1 --out "$dir/pseudo$r.jsonl" >"$dir/pseudo$r.log"
     train "st$r" "$train,$dir/pseudo$r.jsonl"
     score "st$r"
     prev=st$r

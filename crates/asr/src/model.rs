@@ -197,10 +197,18 @@ pub const DEFAULT_MODEL: &str = "models/asr-en";
 /// The model directory to use when none is given: `$SORI_ASR_MODEL`, else
 /// `models/asr-en` under the current directory, else under the checkout
 /// the running binary was built in (`target/release/asr` → `../../`).
-/// Errors list the places looked at.
+/// Errors list the places looked at, or name the variable when it points
+/// nowhere (an empty variable counts as unset).
 pub fn default_model_dir() -> Result<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("SORI_ASR_MODEL") {
-        return Ok(p.into());
+    if let Some(p) = std::env::var_os("SORI_ASR_MODEL").filter(|p| !p.is_empty()) {
+        let p = std::path::PathBuf::from(p);
+        if !p.is_dir() {
+            return Err(AsrError::Config(format!(
+                "{} (from $SORI_ASR_MODEL): no such model directory",
+                p.display()
+            )));
+        }
+        return Ok(p);
     }
     let mut tried = vec![std::path::PathBuf::from(DEFAULT_MODEL)];
     if let Ok(exe) = std::env::current_exe() {

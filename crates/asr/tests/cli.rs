@@ -1,6 +1,10 @@
 //! Bad input through the `asr` binary: each case must end with a one-line
 //! `error: ...` naming the file and the problem, a non-zero exit, and no
-//! loss of the other files' results.
+//! loss of the other files' results. Also the conventions a new user
+//! relies on (usage, help, version, training output and model directories).
+#[path = "../../train/tests/support/cli_conventions.rs"]
+mod conventions;
+
 use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -231,4 +235,163 @@ fn output_into_a_closed_pipe_ends_quietly() {
     let e = stderr(&o);
     assert!(!e.contains("panicked"), "{e}");
     assert!(!o.status.success());
+}
+
+#[test]
+fn no_arguments_print_the_usage_and_the_subcommands() {
+    conventions::check_no_arguments(env!("CARGO_BIN_EXE_asr"));
+}
+
+#[test]
+fn every_help_describes_its_options_shows_typeable_defaults_and_examples() {
+    let bin = env!("CARGO_BIN_EXE_asr");
+    conventions::check_every_help(bin);
+    // Comma-separated lists show their default as they are typed.
+    let speed = conventions::option_help(bin, "train", "--speed");
+    assert!(
+        speed.text.contains("[default: 0.9,1,1.1]"),
+        "{}",
+        speed.text
+    );
+    // The shared training options show asr's own defaults.
+    for (option, shown) in [
+        ("--epochs", "[default: 14]"),
+        ("--batch-size", "[default: 16]"),
+        ("--lr", "[default: 0.003]"),
+        ("--optimizer", "[default: adam]"),
+        ("--schedule", "[default: cosine]"),
+        ("--warmup-steps", "[default: 300]"),
+        ("--clip-grad-norm", "[default: 5]"),
+    ] {
+        let e = conventions::option_help(bin, "train", option);
+        assert!(e.text.contains(shown), "{option}: {}", e.text);
+    }
+    // asr train validates on --valid: --validation-split is not offered.
+    let (entries, _) = conventions::help_entries(bin, "train");
+    assert!(entries.iter().all(|e| e.name != "--validation-split"));
+}
+
+#[test]
+fn threads_has_one_default() {
+    // transcribe and eval (transcribe_cmd.rs) still default to 1 thread.
+    let defaults =
+        conventions::threads_defaults(env!("CARGO_BIN_EXE_asr"), &["transcribe", "eval"]);
+    assert!(defaults.len() >= 3, "{defaults:?}");
+    assert!(
+        defaults.iter().all(|(_, d)| d.as_deref() == Some("0")),
+        "{defaults:?}"
+    );
+}
+
+#[test]
+fn version_names_the_commit_libtorch_and_cuda() {
+    conventions::check_version(env!("CARGO_BIN_EXE_asr"));
+}
+
+#[test]
+fn model_variable_that_points_nowhere_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("a.wav");
+    write_wav(&wav, 0.5);
+    let missing = dir.path().join("x");
+    for args in [
+        vec!["transcribe", wav.to_str().unwrap()],
+        vec!["align", wav.to_str().unwrap(), "abc"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_asr"))
+            .args(&args)
+            .env("SORI_ASR_MODEL", &missing)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        assert_eq!(
+            stderr(&o).trim_end(),
+            format!(
+                "error: {} (from $SORI_ASR_MODEL): no such model directory",
+                missing.display()
+            )
+        );
+    }
+}
+
+/// `asr train --quiet` prints one line per epoch; `--out` on a directory
+/// that holds a run is refused unless `--resume` or `--overwrite`.
+#[test]
+fn quiet_training_reports_each_epoch_and_a_used_out_dir_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.wav", "b.wav"] {
+        write_wav(&dir.path().join(name), 0.5);
+    }
+    let train = dir.path().join("train.jsonl");
+    let valid = dir.path().join("valid.jsonl");
+    std::fs::write(
+        &train,
+        "{\"audio\":\"a.wav\",\"text\":\"ab\"}\n{\"audio\":\"b.wav\",\"text\":\"ba\"}\n",
+    )
+    .unwrap();
+    std::fs::write(&valid, "{\"audio\":\"a.wav\",\"text\":\"ab\"}\n").unwrap();
+    let out = dir.path().join("m");
+    let train_into = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--train",
+            train.to_str().unwrap(),
+            "--valid",
+            valid.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "2",
+            "--hidden",
+            "8",
+            "--layers",
+            "1",
+            "--speed",
+            "1",
+            "--threads",
+            "1",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        asr(&args)
+    };
+    let o = train_into(&[]);
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    for epoch in ["epoch 1/2 ", "epoch 2/2 "] {
+        let line = e
+            .lines()
+            .find(|l| l.starts_with(epoch) && l.contains(" lr "))
+            .unwrap_or_else(|| panic!("no {epoch:?} line:\n{e}"));
+        let seconds = line.split_whitespace().any(|w| {
+            w.strip_suffix('s')
+                .is_some_and(|n| n.parse::<f64>().is_ok())
+        });
+        assert!(
+            line.contains(" loss ") && line.contains("val_cer") && seconds,
+            "{line}"
+        );
+    }
+
+    // The finished run is not trained over by accident.
+    let o = train_into(&[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(
+        e.starts_with("error: ") && e.contains("--resume") && e.contains("--overwrite"),
+        "{e}"
+    );
+    // A partial run (a checkpoint without config.json) neither.
+    std::fs::remove_file(out.join("config.json")).unwrap();
+    let o = train_into(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("last.safetensors"), "{}", stderr(&o));
+    // --overwrite starts afresh, --resume continues (here: nothing left to do).
+    let o = train_into(&["--overwrite"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train_into(&["--resume"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = train_into(&["--resume", "--overwrite"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }

@@ -27,8 +27,8 @@ fn train_command(train: &Path, out: &Path, resume: bool) -> Command {
         .args(["--stack", "2", "--dropout", "0", "--no-spec-augment"])
         .args(["--batch-size", "6", "--lr", "1e-2", "--optimizer", "adam"])
         .args(["--schedule", "constant", "--seed", "7", "--threads", "1"]);
-    // `asr train --quiet` prints nothing at all; the resumed run talks (to
-    // a pipe: plain lines), so that its resume note can be checked.
+    // The first run is quiet (plain lines); the resumed run's resume note
+    // is checked.
     if resume {
         c.arg("--resume");
     } else {

@@ -26,13 +26,15 @@ pub struct AlignArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AlignFormat::Text)]
     format: AlignFormat,
-    /// libtorch CPU threads.
-    #[arg(long, default_value_t = 1)]
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
+    #[arg(long, default_value_t = 0)]
     threads: i32,
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
-    tch::set_num_threads(a.threads.max(1));
+    if a.threads > 0 {
+        tch::set_num_threads(a.threads);
+    }
     let dir = match a.model {
         Some(d) => d,
         None => sori_asr::model::default_model_dir()?,

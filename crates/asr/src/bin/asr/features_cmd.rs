@@ -50,10 +50,10 @@ pub struct FeaturesArgs {
     /// Output log mel filterbank energies instead of cepstra.
     #[arg(long)]
     pub fbank: bool,
-    /// Output format [default: from the -o extension, else npy for files, csv for stdout].
+    /// Output format [default: npy (csv on stdout; the -o file's extension when it names one)].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
-    /// Output file (one input) or directory (several inputs); stdout if absent.
+    /// Output file (one input) or directory (several inputs) [default: stdout].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }

@@ -19,26 +19,53 @@ struct Cli {
     command: Command,
 }
 
+const DIGITS: &str = "zero,one,two,three,four,five,six,seven,eight,nine";
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Synthesize a multi-speaker English corpus with espeak-ng.
     Synth(corpus_cmd::SynthArgs),
     /// Build leave-one-speaker-out manifests for the Free Spoken Digit Dataset.
+    #[command(after_help = "Examples:\n  \
+asr fsdd --recordings free-spoken-digit-dataset/recordings --out corpora/fsdd")]
     Fsdd(corpus_cmd::FsddArgs),
     /// Train a CTC model (features, BiLSTM/BiGRU, native CTC loss) from manifests.
+    #[command(
+        mut_args(train_cmd::help_defaults().into_fn()),
+        after_help = "Examples:\n  \
+asr train --train corpora/speech/en/train.jsonl --valid corpora/speech/en/valid.jsonl --out models/asr\n  \
+asr train --train corpora/speech/en/train.jsonl --valid corpora/speech/en/valid.jsonl --out models/asr --resume"
+    )]
     Train(Box<train_cmd::TrainCmd>),
     /// Transcribe WAV files (text, JSON, SRT or WebVTT).
+    #[command(after_help = "Examples:\n  \
+asr transcribe a.wav\n  \
+asr transcribe a.wav b.wav --model models/asr --format srt")]
     Transcribe(transcribe_cmd::TranscribeArgs),
     /// Score a model on a manifest: CER, WER and the worst utterances.
+    #[command(after_help = "Examples:\n  \
+asr eval --manifest corpora/speech/en/test.jsonl --model models/asr\n  \
+asr eval --manifest test.jsonl --model models/asr --lm lm.arpa --alpha 0.5,1,1.5")]
     Eval(transcribe_cmd::EvalArgs),
     /// Forced alignment: start and end time of each word of a known transcript.
+    #[command(after_help = "Examples:\n  \
+asr align a.wav \"the words said in it\"\n  \
+asr align a.wav \"the words said in it\" --model models/asr --format json")]
     Align(align_cmd::AlignArgs),
     /// Self-training for a new speaker: label their unlabelled recordings with a
     /// model's confident closed-vocabulary answers (a manifest for `asr train`).
+    #[command(after_help = format!("Examples:\n  \
+asr pseudo-label new/*.wav --model models/digits --choices {DIGITS} --speaker new --out pseudo.jsonl"))]
     PseudoLabel(pseudo_cmd::PseudoLabelArgs),
     /// Train a character n-gram language model (ARPA) for the beam search.
+    #[command(after_help = "Examples:\n  \
+asr lm --manifest train.jsonl --order 6 --out lm.arpa --ppl-manifest valid.jsonl\n  \
+asr lm --text sentences.txt --smoothing wb --out lm.arpa")]
     Lm(lm_cmd::LmArgs),
     /// Compute MFCC or log-mel filterbank features of WAV files (NPY, CSV, JSON).
+    #[command(after_help = "Examples:\n  \
+asr features clip.wav --preset kaldi -o clip.npy\n  \
+asr features *.wav --fbank --deltas --format csv -o features/")]
     Features(features_cmd::FeaturesArgs),
 }
 

@@ -36,8 +36,8 @@ pub struct PseudoLabelArgs {
     out: PathBuf,
     #[command(flatten)]
     together: TogetherArgs,
-    /// libtorch CPU threads.
-    #[arg(long, default_value_t = 1)]
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
+    #[arg(long, default_value_t = 0)]
     threads: i32,
 }
 
@@ -82,7 +82,9 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
         bail!("--keep must be in (0, 1] (got {})", a.keep);
     }
     let together = a.together.transduction()?;
-    tch::set_num_threads(a.threads.max(1));
+    if a.threads > 0 {
+        tch::set_num_threads(a.threads);
+    }
     let mut recs = vec![Recognizer::load(&a.model)?];
     for dir in &a.ensemble {
         recs.push(Recognizer::load(dir)?);

@@ -5,7 +5,9 @@ use sori_asr::frontend::{FeatureKind, FeatureNorm, FrontEnd, SpecAugment};
 use sori_asr::train::{train, Augment, TrainOptions};
 use sori_asr::{Architecture, OovPolicy};
 use sori_rnn::Cell;
-use sori_train::{DecayKind, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
+use sori_train::{
+    DecayKind, HelpDefaults, LrSchedule, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig,
+};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -54,7 +56,8 @@ pub struct TrainCmd {
     /// Training manifest(s) (JSONL: audio, text, duration, speaker); repeat or separate with commas.
     #[arg(long, required = true, value_delimiter = ',')]
     train: Vec<PathBuf>,
-    /// Validation manifest (CER/WER after each epoch pick the best weights).
+    /// Validation manifest (CER/WER after each epoch pick the best weights;
+    /// without it, the training loss does).
     #[arg(long)]
     valid: Option<PathBuf>,
     /// Model directory to write.
@@ -90,23 +93,25 @@ pub struct TrainCmd {
     #[arg(long, default_value_t = 40)]
     n_mels: usize,
     /// Speed perturbation: comma-separated factors, one drawn per utterance ("1" turns it off).
-    #[arg(long, value_delimiter = ',', default_values_t = [0.9, 1.0, 1.1])]
+    #[arg(long, value_delimiter = ',', default_value = "0.9,1,1.1")]
     speed: Vec<f64>,
     /// Probability of adding white noise to an utterance.
     #[arg(long, default_value_t = 0.0)]
     noise_prob: f64,
     /// SNR range of the added noise in dB, "low,high".
-    #[arg(long, value_delimiter = ',', default_values_t = [10.0, 30.0])]
+    #[arg(long, value_delimiter = ',', default_value = "10,30")]
     snr: Vec<f64>,
-    /// Vocal tract length perturbation: filterbank warp range "low,high" (e.g. 0.85,1.15), one draw per utterance.
+    /// Vocal tract length perturbation: filterbank warp range "low,high"
+    /// (e.g. 0.85,1.15), one draw per utterance; off unless given.
     #[arg(long, value_delimiter = ',')]
     vtlp: Vec<f64>,
     /// Silence padding "prob,seconds": with this probability, 0 to SECONDS of
-    /// silence before and after the speech (e.g. 0.5,2).
+    /// silence before and after the speech (e.g. 0.5,2); off unless given.
     #[arg(long, value_delimiter = ',')]
     pad: Vec<f64>,
     /// Background noise "prob,low,high": with this probability, white or pink
-    /// noise at an SNR in low..high dB over the whole (padded) signal (e.g. 0.5,15,40).
+    /// noise at an SNR in low..high dB over the whole (padded) signal (e.g.
+    /// 0.5,15,40); off unless given.
     #[arg(long, value_delimiter = ',')]
     background: Vec<f64>,
     /// Each training utterance enters this many times, each copy with its own augmentation draws.
@@ -115,7 +120,7 @@ pub struct TrainCmd {
     /// Turn SpecAugment masks off.
     #[arg(long)]
     no_spec_augment: bool,
-    /// Use only the first N training utterances.
+    /// Use only the first N training utterances (all unless given).
     #[arg(long)]
     max_train: Option<usize>,
     /// Transcript characters outside the vocabulary of the validation data.
@@ -125,7 +130,34 @@ pub struct TrainCmd {
     common: TrainArgs,
 }
 
+/// The English recipe of crates/asr/README.md (3 x BiGRU-160, 14 epochs),
+/// which the shared training options override.
+pub fn defaults() -> TrainConfig {
+    TrainConfig {
+        epochs: 14,
+        batch_size: 16,
+        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 3e-3),
+        schedule: LrSchedule {
+            decay: DecayKind::Cosine,
+            warmup_steps: 300,
+            ..LrSchedule::default()
+        },
+        clip_grad_norm: Some(5.0),
+        monitor: Some("val_cer".into()),
+        plot_metric: Some("val_cer".into()),
+        ..TrainConfig::default()
+    }
+}
+
+/// [`defaults`] in `asr train --help` (validation is the --valid manifest).
+pub fn help_defaults() -> HelpDefaults {
+    HelpDefaults::new(&defaults())
+}
+
 pub fn run(a: TrainCmd) -> Result<()> {
+    if a.common.validation_split.is_some() {
+        bail!("--validation-split: asr train validates on the --valid manifest");
+    }
     let device = a.common.setup()?;
     if a.snr.len() != 2 || a.snr[0] > a.snr[1] {
         bail!("--snr needs two values low,high (got {:?})", a.snr);
@@ -135,26 +167,10 @@ pub fn run(a: TrainCmd) -> Result<()> {
         [lo, hi] => Some((lo, hi)),
         _ => bail!("--vtlp needs two values low,high (got {:?})", a.vtlp),
     };
-    // The English recipe of crates/asr/README.md (3 x BiGRU-160, 14 epochs).
-    let defaults = TrainConfig {
-        epochs: 14,
-        batch_size: 16,
-        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 3e-3),
-        clip_grad_norm: Some(5.0),
-        monitor: Some("val_cer".into()),
-        plot_metric: Some("val_cer".into()),
-        ..TrainConfig::default()
-    };
-    let mut config = a.common.apply(defaults)?;
+    let mut config = a.common.apply(defaults())?;
     if a.valid.is_none() {
         config.monitor = Some("loss".into());
         config.plot_metric = None;
-    }
-    if a.common.schedule.is_none() {
-        config.schedule.decay = DecayKind::Cosine;
-    }
-    if a.common.warmup_steps.is_none() {
-        config.schedule.warmup_steps = 300;
     }
     let pad = match a.pad[..] {
         [] => None,
@@ -214,6 +230,8 @@ pub fn run(a: TrainCmd) -> Result<()> {
         max_train: a.max_train,
         extra_chars: String::new(),
     };
+    // After the options are checked, before any work.
+    a.common.prepare_out_dir(&a.out, sori_asr::MODEL_KIND)?;
     let start = std::time::Instant::now();
     let manifests: Vec<&std::path::Path> = a.train.iter().map(|p| p.as_path()).collect();
     let report = train(
