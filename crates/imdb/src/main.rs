@@ -6,7 +6,7 @@ use sori_imdb::classifier::{read_review_lines, Classifier};
 use sori_imdb::data::{self, Subset};
 use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet};
 use sori_imdb::train::{default_train_config, train, DEFAULT_VALIDATION_SPLIT};
-use sori_train::TrainArgs;
+use sori_train::{HelpDefaults, TrainArgs, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Device};
@@ -24,28 +24,62 @@ struct Cli {
 #[derive(clap::Args, Debug, Clone)]
 struct ArchArgs {
     /// embedding-flatten, simple-rnn, lstm, gru, bilstm, bigru or best.
-    #[arg(long, default_value = "lstm")]
-    model: Arch,
-    /// Vocabulary size (Embedding rows, 4 reserved ids) [default: per model].
-    #[arg(long)]
+    // `--model` names a model directory in `classify` and `eval`; the old
+    // spelling of this option still works.
+    #[arg(long, alias = "model", default_value = "lstm")]
+    arch: Arch,
+    #[arg(long, help = per_arch_help("Vocabulary size (Embedding rows, 4 reserved ids)", |c| c.num_words.to_string()))]
     num_words: Option<i64>,
-    /// Words kept per review (pad_sequences maxlen) [default: per model].
-    #[arg(long)]
+    #[arg(long, help = per_arch_help("Words kept per review (pad_sequences maxlen)", |c| c.maxlen.to_string()))]
     maxlen: Option<usize>,
-    /// Embedding size [default: per model].
-    #[arg(long)]
+    #[arg(long, help = per_arch_help("Embedding size", |c| c.embedding_dim.to_string()))]
     embedding_dim: Option<i64>,
-    /// Recurrent units per direction [default: per model].
-    #[arg(long)]
+    #[arg(long, help = per_arch_help("Recurrent units per direction", |c| c.hidden.to_string()))]
     hidden: Option<i64>,
-    /// Dropout on embeddings and before the output layer [default: per model].
-    #[arg(long)]
+    #[arg(long, help = per_arch_help("Dropout on embeddings and before the output layer", |c| c.dropout.to_string()))]
     dropout: Option<f64>,
+}
+
+/// The default arch (`--arch`'s default).
+const DEFAULT_ARCH: Arch = Arch::Lstm;
+
+/// A default that depends on `--arch`: the default arch's value first (what
+/// the option accepts), then the archs that differ: `500; embedding-flatten: 20, best: 200`.
+fn per_arch(value: impl Fn(Arch) -> String) -> String {
+    let default = value(DEFAULT_ARCH);
+    let others: Vec<String> = Arch::ALL
+        .into_iter()
+        .filter_map(|a| {
+            let v = value(a);
+            (v != default).then(|| format!("{}: {v}", a.name()))
+        })
+        .collect();
+    if others.is_empty() {
+        default
+    } else {
+        format!("{default}; {}", others.join(", "))
+    }
+}
+
+fn per_arch_help(text: &str, value: impl Fn(&ModelConfig) -> String) -> String {
+    let shown = per_arch(|a| value(&ModelConfig::preset(a)));
+    format!("{text} [default: {shown}]")
+}
+
+/// `imdb train --help`: the training defaults of each arch.
+fn train_help_defaults() -> HelpDefaults {
+    let of = |f: fn(&TrainConfig) -> String| per_arch(|a| f(&default_train_config(a)));
+    HelpDefaults::new(&default_train_config(DEFAULT_ARCH))
+        .validation_split(DEFAULT_VALIDATION_SPLIT)
+        .with("epochs", of(|c| c.epochs.to_string()))
+        .with("batch_size", of(|c| c.batch_size.to_string()))
+        .with("lr", of(|c| c.optimizer.lr.to_string()))
+        .with("optimizer", of(|c| c.optimizer.kind.name().to_string()))
 }
 
 impl ArchArgs {
     fn config(&self) -> Result<ModelConfig> {
-        let mut c = ModelConfig::preset(self.model);
+        let mut c = ModelConfig::preset(self.arch);
         if let Some(v) = self.num_words {
             if v < 5 {
                 bail!("--num-words must be at least 5 (ids 0-3 are reserved), got {v}");
@@ -85,11 +119,20 @@ impl ArchArgs {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print the Keras-style summary of a model (layers, shapes, parameters).
+    #[command(after_help = "Examples:\n  \
+imdb summary --arch lstm\n  \
+imdb summary --arch best --num-words 20000")]
     Summary {
         #[command(flatten)]
         arch: ArchArgs,
     },
     /// Train a model on the training part of the data and save it.
+    #[command(
+        mut_args(train_help_defaults().into_fn()),
+        after_help = "Examples:\n  \
+imdb train --arch lstm --out models/imdb-lstm --eval\n  \
+imdb train --arch best --out models/imdb-best --validation-split 0.1 --eval"
+    )]
     Train {
         #[command(flatten)]
         arch: ArchArgs,
@@ -99,7 +142,7 @@ enum Command {
         /// Reviews: the combined CSV, an aclImdb directory or .tar.gz, or a label<TAB>text file.
         #[arg(long, default_value = data::DEFAULT_CSV)]
         data: PathBuf,
-        /// Use only the first N training reviews (quick runs).
+        /// Use only the first N training reviews (quick runs; all unless given).
         #[arg(long)]
         limit: Option<usize>,
         /// After training, evaluate on the held-out reviews (and Rotten Tomatoes for the CSV).
@@ -109,20 +152,27 @@ enum Command {
         train: TrainArgs,
     },
     /// Classify reviews: the TEXT arguments, --file (one review a line), or stdin.
+    #[command(after_help = "Examples:\n  \
+imdb classify \"This movie was a wonderful surprise\" --model models/imdb-lstm\n  \
+imdb classify --file reviews.txt --model models/imdb-lstm")]
     Classify {
         /// Reviews to classify.
         text: Vec<String>,
         /// Model directory written by `imdb train`.
         #[arg(long)]
         model: PathBuf,
-        /// File with one review per line (`-` for stdin).
+        /// File with one review per line (`-` for stdin) [default: stdin
+        /// when no TEXT is given].
         #[arg(long)]
         file: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default).
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
         #[arg(long, default_value_t = 0)]
         threads: i32,
     },
     /// Accuracy, precision, recall, F1, ROC AUC and confusion matrix on labelled reviews.
+    #[command(after_help = "Examples:\n  \
+imdb eval --model models/imdb-lstm --subset test\n  \
+imdb eval --model models/imdb-lstm --data reviews.tsv --subset all --json")]
     Eval {
         /// Model directory written by `imdb train`.
         #[arg(long)]
@@ -136,7 +186,7 @@ enum Command {
         /// Print the report as one JSON line.
         #[arg(long)]
         json: bool,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default).
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
         #[arg(long, default_value_t = 0)]
         threads: i32,
     },
@@ -187,14 +237,15 @@ fn run(cli: Cli) -> Result<()> {
             train: targs,
         } => {
             let config = arch.config()?;
-            sori_train::ModelDir::new(&out).refuse_other_kind(sori_imdb::classifier::KIND)?;
             let device = targs.setup()?;
             let tc = targs.apply(default_train_config(config.arch))?;
             let validation = targs.validation_split.unwrap_or(DEFAULT_VALIDATION_SPLIT);
-            let mut reviews = load_data(&data_path, Subset::Train)?;
             if limit == Some(0) {
                 bail!("--limit must be at least 1");
             }
+            // After the options are checked, before any work.
+            targs.prepare_out_dir(&out, sori_imdb::classifier::KIND)?;
+            let mut reviews = load_data(&data_path, Subset::Train)?;
             if let Some(n) = limit {
                 reviews.truncate(n);
             }

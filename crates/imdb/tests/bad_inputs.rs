@@ -2,6 +2,8 @@
 //! `imdb` as a subprocess and checks the exit status (0 handled, 1 bad
 //! input, 2 usage error), that stderr is one `error: ...` line naming the
 //! file and the problem, and that no output was left half-written.
+#[path = "../../train/tests/support/cli_conventions.rs"]
+mod conventions;
 #[path = "../../train/tests/support/bad_input_matrix.rs"]
 mod matrix;
 
@@ -35,7 +37,7 @@ fn imdb_bad_input_matrix() {
     let model = d("model");
     let o = Command::new(env!("CARGO_BIN_EXE_imdb"))
         .args(["train", "--data", &p(&data), "--out", &p(&model)])
-        .args(["--model", "lstm", "--num-words", "30", "--maxlen", "12"])
+        .args(["--arch", "lstm", "--num-words", "30", "--maxlen", "12"])
         .args(["--embedding-dim", "4", "--hidden", "4", "--epochs", "1"])
         .args(["--quiet", "--threads", "1"])
         .output()
@@ -212,6 +214,14 @@ fn imdb_bad_input_matrix() {
         .mentions("config.json")
         .mentions("sori-asr-ctc"),
         Row::new(
+            "train: --out holds a finished run",
+            train(&data, "model", &["--epochs", "1"]),
+            1,
+        )
+        .names(&model)
+        .mentions("--resume")
+        .mentions("--overwrite"),
+        Row::new(
             "classify: config.json of format version 7",
             ["classify", "--model", &p(&future), "good"],
             1,
@@ -243,6 +253,14 @@ fn imdb_bad_input_matrix() {
         )
         .mentions("config.json")
         .mentions("sori-asr-ctc"),
+        Row::new(
+            "train: --out holds a finished run",
+            train(&data, "model", &["--epochs", "1"]),
+            1,
+        )
+        .names(&model)
+        .mentions("--resume")
+        .mentions("--overwrite"),
         // Out-of-range and conflicting flags.
         Row::new(
             "train: --epochs 0",
@@ -290,8 +308,8 @@ fn imdb_bad_input_matrix() {
         .mentions("--clip-grad-norm")
         .output(&out_cfg("o-flags")),
         Row::new(
-            "train: unknown --model",
-            train(&data, "o-flags", &["--model", "transformer"]),
+            "train: unknown --arch",
+            train(&data, "o-flags", &["--arch", "transformer"]),
             2,
         )
         .mentions("transformer")
@@ -332,4 +350,63 @@ fn imdb_bad_input_matrix() {
     run_matrix(env!("CARGO_BIN_EXE_imdb"), rows);
     let cfg = std::fs::read_to_string(asr_model.join("config.json")).unwrap();
     assert!(cfg.contains("sori-asr-ctc"), "{cfg}");
+}
+
+#[test]
+fn no_arguments_print_the_usage_and_the_subcommands() {
+    conventions::check_no_arguments(env!("CARGO_BIN_EXE_imdb"));
+}
+
+#[test]
+fn every_help_describes_its_options_shows_typeable_defaults_and_examples() {
+    let bin = env!("CARGO_BIN_EXE_imdb");
+    conventions::check_every_help(bin);
+    for (option, shown) in [
+        ("--epochs", "[default: 10; best: 2]"),
+        ("--batch-size", "[default: 128; embedding-flatten: 32]"),
+        ("--optimizer", "[default: rmsprop; best: adam]"),
+        ("--validation-split", "[default: 0.2]"),
+        (
+            "--maxlen",
+            "[default: 500; embedding-flatten: 20, best: 200]",
+        ),
+    ] {
+        let e = conventions::option_help(bin, "train", option);
+        assert!(e.text.contains(shown), "{option}: {}", e.text);
+    }
+    let threads = conventions::threads_defaults(bin, &[]);
+    assert!(threads.len() >= 3, "{threads:?}");
+    assert!(
+        threads.iter().all(|(_, d)| d.as_deref() == Some("0")),
+        "{threads:?}"
+    );
+}
+
+#[test]
+fn version_names_the_commit_libtorch_and_cuda() {
+    conventions::check_version(env!("CARGO_BIN_EXE_imdb"));
+}
+
+/// `--model` is a model directory everywhere; the architecture is `--arch`
+/// (the old spelling still works, hidden).
+#[test]
+fn the_architecture_is_arch_and_model_is_a_directory() {
+    let bin = env!("CARGO_BIN_EXE_imdb");
+    for sub in ["summary", "train"] {
+        let (entries, _) = conventions::help_entries(bin, sub);
+        assert!(entries.iter().any(|e| e.name == "--arch"), "{sub}");
+        assert!(entries.iter().all(|e| e.name != "--model"), "{sub}");
+    }
+    for sub in ["classify", "eval"] {
+        let e = conventions::option_help(bin, sub, "--model");
+        assert!(e.text.contains("directory"), "{sub}: {}", e.text);
+    }
+    let new = conventions::run(bin, &["summary", "--arch", "gru"]);
+    let old = conventions::run(bin, &["summary", "--model", "gru"]);
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    assert_eq!(new.stdout, old.stdout);
 }
