@@ -10,7 +10,7 @@ use sori_seq2seq::data::{drop_empty, held_out_split, read_multi30k, read_paralle
 use sori_seq2seq::{
     evaluate, train, DecodeOptions, ModelConfig, Multi30kSplit, Pair, TrainOptions, Translator,
 };
-use sori_train::{OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
+use sori_train::{HelpDefaults, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
 use tch::Device;
 
 /// Attention encoder-decoder translation (bidirectional GRU/LSTM encoder,
@@ -33,11 +33,21 @@ enum Dataset {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a translator and write it to --out.
+    #[command(
+        mut_args(HelpDefaults::new(&train_defaults()).into_fn()),
+        after_help = "Examples:\n  \
+seq2seq train --data multi30k --corpus-dir corpora/multi30k --src de --tgt en --out models/de-en\n  \
+seq2seq train --src-file train.de --tgt-file train.en --out models/de-en --epochs 20"
+    )]
     Train(Box<TrainCmd>),
     /// Translate TEXT, or stdin line by line to stdout.
+    #[command(after_help = "Examples:\n  \
+seq2seq translate \"Ein Mann fährt Fahrrad.\" --model models/de-en\n  \
+seq2seq translate --model models/de-en < sentences.de > sentences.en")]
     Translate {
         /// The sentence; without it, lines from stdin (empty lines stay empty).
         text: Option<String>,
+        /// Model directory written by `seq2seq train`.
         #[arg(long)]
         model: PathBuf,
         /// Beam width (1 = greedy).
@@ -49,34 +59,48 @@ enum Command {
         /// Draw the attention matrix of TEXT as a PNG heat map.
         #[arg(long, value_name = "PNG")]
         attention: Option<PathBuf>,
-        /// libtorch CPU threads (0: default).
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
-    /// Translate --src and score against --ref: BLEU (sacreBLEU defaults),
-    /// lowercased BLEU, chrF.
+    /// Translate --src-file and score against --ref: BLEU (sacreBLEU
+    /// defaults), lowercased BLEU, chrF.
+    #[command(after_help = "Examples:\n  \
+seq2seq eval --model models/de-en --src-file test.de --ref test.en\n  \
+seq2seq eval --model models/de-en --src-file test.de --ref test.en --beam 1 --output test.hyp")]
     Eval {
+        /// Model directory written by `seq2seq train`.
         #[arg(long)]
         model: PathBuf,
-        #[arg(long)]
-        src: PathBuf,
-        #[arg(long = "ref")]
+        /// Source sentences, one per line (plain or .gz).
+        // `--src` is a language in `train`; the old spelling still works.
+        #[arg(long, alias = "src")]
+        src_file: PathBuf,
+        /// Reference translations, line-aligned with --src-file.
+        #[arg(long = "ref", value_name = "REF")]
         reference: PathBuf,
+        /// Beam width (1 = greedy).
         #[arg(long, default_value_t = 5)]
         beam: usize,
+        /// Length-normalisation exponent (GNMT length penalty).
         #[arg(long, default_value_t = 0.6)]
         alpha: f64,
         /// Also write the translations here.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
     /// Score a translation file against references (no model).
+    #[command(after_help = "Examples:\n  \
+seq2seq score --hyp test.hyp --ref test.en")]
     Score {
+        /// Translations to score, one per line.
         #[arg(long)]
         hyp: PathBuf,
-        #[arg(long = "ref")]
+        /// Reference translations, line-aligned with --hyp.
+        #[arg(long = "ref", value_name = "REF")]
         reference: PathBuf,
     },
 }
@@ -119,19 +143,22 @@ struct TrainCmd {
     /// Fraction of the rest used for validation (when no validation split exists).
     #[arg(long, default_value_t = 0.05)]
     val_fraction: f64,
-    /// Use only the first N training pairs.
+    /// Use only the first N training pairs (all unless given).
     #[arg(long)]
     limit: Option<usize>,
     /// BPE vocabulary size of each side.
     #[arg(long, default_value_t = 8000)]
     vocab_size: usize,
+    /// Embedding size (source and target).
     #[arg(long, default_value_t = 256)]
     emb: i64,
     /// Encoder units per direction.
     #[arg(long, default_value_t = 256)]
     hidden: i64,
+    /// Encoder layers (each bidirectional).
     #[arg(long, default_value_t = 1)]
     layers: i64,
+    /// Decoder units.
     #[arg(long, default_value_t = 256)]
     dec_hidden: i64,
     /// gru or lstm.
@@ -140,13 +167,16 @@ struct TrainCmd {
     /// bahdanau, luong (general) or dot.
     #[arg(long, default_value = "bahdanau")]
     attention: String,
+    /// Attention size (Bahdanau's hidden layer).
     #[arg(long, default_value_t = 256)]
     attn_dim: i64,
+    /// Dropout on embeddings and before the output layer.
     #[arg(long, default_value_t = 0.3)]
     dropout: f64,
     /// Separate output layer instead of the tied target embedding.
     #[arg(long)]
     no_tie: bool,
+    /// Label smoothing of the cross-entropy, in [0, 1).
     #[arg(long, default_value_t = 0.1)]
     label_smoothing: f64,
     /// Skip training pairs longer than this many pieces.
@@ -160,6 +190,17 @@ struct TrainCmd {
     beam: usize,
     #[command(flatten)]
     train: TrainArgs,
+}
+
+/// The training settings the shared options override.
+fn train_defaults() -> TrainConfig {
+    TrainConfig {
+        epochs: 10,
+        batch_size: 64,
+        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 1e-3),
+        clip_grad_norm: Some(1.0),
+        ..TrainConfig::default()
+    }
 }
 
 fn limit(mut v: Vec<Pair>, n: Option<usize>) -> Vec<Pair> {
@@ -256,14 +297,18 @@ fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
 }
 
 fn run_train(c: TrainCmd) -> Result<()> {
+    if c.train.validation_split.is_some() {
+        bail!("--validation-split: seq2seq train holds out --val-fraction (or uses the corpus's validation split)");
+    }
     let device = c.train.setup()?;
-    let (mut tr, val, test, src_lang, tgt_lang) = load_splits(&c)?;
-    drop_empty(&mut tr);
     let cell: Cell = c.cell.parse()?;
     if !matches!(cell, Cell::Gru | Cell::Lstm) {
         bail!("--cell must be gru or lstm, got {}", c.cell);
     }
     let attention: AttentionKind = c.attention.parse()?;
+    let config = c.train.apply(train_defaults())?;
+    let (mut tr, val, test, src_lang, tgt_lang) = load_splits(&c)?;
+    drop_empty(&mut tr);
     let mut model = ModelConfig::new(0, 0);
     model.emb_dim = c.emb;
     model.enc_hidden = c.hidden;
@@ -286,22 +331,24 @@ fn run_train(c: TrainCmd) -> Result<()> {
         show_samples: c.samples,
         silent: false,
     };
-    let defaults = TrainConfig {
-        epochs: 10,
-        batch_size: 64,
-        optimizer: OptimizerSpec::new(OptimizerKind::Adam, 1e-3),
-        clip_grad_norm: Some(1.0),
-        ..TrainConfig::default()
-    };
-    let config = c.train.apply(defaults)?;
+    // After the options and the data are checked, before any training work.
+    c.train
+        .prepare_out_dir(&c.out, sori_seq2seq::translator::KIND)?;
     let started = std::time::Instant::now();
     let (translator, report) = train(tr, val, &opts, config, Some(&c.out), device)?;
-    eprintln!(
-        "trained in {:.0} s; best {} = {:?} at epoch {}",
+    let best = match report.best_value {
+        Some(v) if report.monitor.ends_with("bleu") || report.monitor.ends_with("chrf") => {
+            format!("{v:.2}")
+        }
+        Some(v) => format!("{v:.4}"),
+        None => "n/a".into(),
+    };
+    println!(
+        "trained in {:.0} s; best {} = {best} at epoch {}; model in {}",
         started.elapsed().as_secs_f64(),
         report.monitor,
-        report.best_value,
-        report.best_epoch
+        report.best_epoch,
+        c.out.display()
     );
     if !test.is_empty() {
         let src: Vec<String> = test.iter().map(|p| p.src.clone()).collect();
@@ -395,7 +442,7 @@ fn run() -> Result<()> {
         }
         Command::Eval {
             model,
-            src,
+            src_file,
             reference,
             beam,
             alpha,
@@ -404,7 +451,7 @@ fn run() -> Result<()> {
         } => {
             set_threads(threads);
             let t = Translator::load(&model, Device::Cpu)?;
-            let pairs = read_parallel(&src, &reference)?;
+            let pairs = read_parallel(&src_file, &reference)?;
             let srcs: Vec<&str> = pairs.iter().map(|p| p.src.as_str()).collect();
             let refs: Vec<&str> = pairs.iter().map(|p| p.tgt.as_str()).collect();
             let hyps = t.translate_lines(&srcs, &DecodeOptions { beam, alpha })?;

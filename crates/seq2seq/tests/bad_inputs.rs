@@ -3,6 +3,8 @@
 //! input, 2 usage error), that stderr is one `error: ...` line naming the
 //! file and the problem, and that no output was left half-written. The
 //! library-level checks of `tests/errors.rs` are not repeated.
+#[path = "../../train/tests/support/cli_conventions.rs"]
+mod conventions;
 #[path = "../../train/tests/support/bad_input_matrix.rs"]
 mod matrix;
 
@@ -70,6 +72,25 @@ fn seq2seq_bad_input_matrix() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The last line of training: the best score rounded, and where the model is.
+    let out = String::from_utf8_lossy(&o.stdout);
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("trained in "))
+        .unwrap_or_else(|| panic!("no summary line: {out}"));
+    let best = summary
+        .split("best val_bleu = ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        best.parse::<f64>().is_ok() && best.split('.').nth(1).map(str::len) == Some(2),
+        "{summary}"
+    );
+    assert!(
+        summary.ends_with(&format!("; model in {}", model.display())),
+        "{summary}"
+    );
     let m = p(&model);
 
     let missing = d("missing.de");
@@ -266,6 +287,14 @@ fn seq2seq_bad_input_matrix() {
         )
         .mentions("config.json")
         .mentions("sori-imdb"),
+        Row::new(
+            "train: --out holds a finished run",
+            train("model", &["--epochs", "1"]),
+            1,
+        )
+        .names(&model)
+        .mentions("--resume")
+        .mentions("--overwrite"),
         // Output that cannot be written leaves nothing behind.
         Row::new(
             "eval: --output in a missing directory",
@@ -387,4 +416,49 @@ fn seq2seq_bad_input_matrix() {
     run_matrix(env!("CARGO_BIN_EXE_seq2seq"), rows);
     let cfg = std::fs::read_to_string(imdb_model.join("config.json")).unwrap();
     assert!(cfg.contains("sori-imdb"), "{cfg}");
+}
+
+#[test]
+fn no_arguments_print_the_usage_and_the_subcommands() {
+    conventions::check_no_arguments(env!("CARGO_BIN_EXE_seq2seq"));
+}
+
+#[test]
+fn every_help_describes_its_options_shows_typeable_defaults_and_examples() {
+    let bin = env!("CARGO_BIN_EXE_seq2seq");
+    conventions::check_every_help(bin);
+    for (option, shown) in [
+        ("--epochs", "[default: 10]"),
+        ("--batch-size", "[default: 64]"),
+        ("--lr", "[default: 0.001]"),
+        ("--clip-grad-norm", "[default: 1]"),
+    ] {
+        let e = conventions::option_help(bin, "train", option);
+        assert!(e.text.contains(shown), "{option}: {}", e.text);
+    }
+    let threads = conventions::threads_defaults(bin, &[]);
+    assert!(threads.len() >= 3, "{threads:?}");
+    assert!(
+        threads.iter().all(|(_, d)| d.as_deref() == Some("0")),
+        "{threads:?}"
+    );
+}
+
+#[test]
+fn version_names_the_commit_libtorch_and_cuda() {
+    conventions::check_version(env!("CARGO_BIN_EXE_seq2seq"));
+}
+
+/// `--src` is the source language (`train`); files are `--src-file`
+/// everywhere (`eval --src FILE` still works, hidden).
+#[test]
+fn src_is_a_language_and_src_file_a_file() {
+    let bin = env!("CARGO_BIN_EXE_seq2seq");
+    let (entries, _) = conventions::help_entries(bin, "eval");
+    assert!(entries.iter().any(|e| e.name == "--src-file"));
+    assert!(entries.iter().all(|e| e.name != "--src"));
+    let e = conventions::option_help(bin, "train", "--src");
+    assert!(e.text.contains("language"), "{}", e.text);
+    let e = conventions::option_help(bin, "train", "--src-file");
+    assert!(e.text.contains("one per line"), "{}", e.text);
 }
