@@ -6,7 +6,8 @@
 #   B  the same sentences with silences and low noise (test_b.jsonl);
 #   C  FSDD, all four speakers, --choices over the ten digit words;
 #   T  the template test set (corpora/speech/en/test.jsonl), if built.
-# Greedy decoding, and the default decoding (beam 16 + the model's lm.arpa
+# (The by-engine manifests are written beside test.jsonl: audio paths are
+# relative to the manifest.) Greedy decoding, and the default decoding (beam 16 + the model's lm.arpa
 # when it ships one). Usage: scripts/eval-open-asr.sh [MODEL] (default
 # models/asr-en). Needs the corpora: scripts/make-open-speech-corpus.sh,
 # `asr fsdd` (scripts/make-speech-corpus.sh) and `asr synth --out
@@ -32,11 +33,11 @@ row() { # name manifest
 }
 echo "| split | utterances | greedy | default decoding (beam 16 + LM) |" > "$OUT/eval.md"
 echo "|---|---|---|---|" >> "$OUT/eval.md"
-grep '"speaker":"espeak:' "$OPEN/test.jsonl" > "$OUT/test-espeak.jsonl"
-grep '"speaker":"flite:' "$OPEN/test.jsonl" > "$OUT/test-flite.jsonl"
-row "A: unseen voices and sentences" "$OPEN/test.jsonl"
-row "A, espeak-ng variants m7 f5 Andy Linda" "$OUT/test-espeak.jsonl"
-row "A, flite slt" "$OUT/test-flite.jsonl"
+grep '"speaker":"espeak:' "$OPEN/test.jsonl" > "$OPEN/test-espeak.jsonl"
+grep '"speaker":"flite:' "$OPEN/test.jsonl" > "$OPEN/test-flite.jsonl"
+[ -n "${SKIP_A:-}" ] || row "A: unseen voices and sentences" "$OPEN/test.jsonl"
+row "A, espeak-ng variants m7 f5 Andy Linda" "$OPEN/test-espeak.jsonl"
+row "A, flite slt" "$OPEN/test-flite.jsonl"
 row "B: A with silences and noise" "$OPEN/test_b.jsonl"
 [ -f corpora/speech/en/test.jsonl ] && row "T: template sentences, unseen voices" corpora/speech/en/test.jsonl
 DIGITS=zero,one,two,three,four,five,six,seven,eight,nine

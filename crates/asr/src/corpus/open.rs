@@ -402,7 +402,7 @@ pub fn build_open_corpus(
         let rng = if split == 2 { &mut test_rng } else { &mut rng };
         for i in 0..count {
             let text = if split == 2 {
-                test_sentences[i].clone()
+                test_sentences[i % test_sentences.len()].clone()
             } else if gen.is_some() && split == 0 && rng.uniform() < cfg.template_share {
                 gen.as_ref().unwrap().sentence(rng)
             } else {
@@ -521,7 +521,7 @@ fn load16(path: &Path) -> Result<Vec<f32>> {
 /// speech; (2) the utterance and the next one with a 0.5-3 s pause between
 /// them (and 0.5-1.5 s before and after), with low noise half the time.
 pub fn build_test_b(test: &[Utterance], wav_dir: &Path, seed: u64) -> Result<Vec<Utterance>> {
-    let mut rng = Rng::new(seed ^ 0x7E57_B);
+    let mut rng = Rng::new(seed ^ 0x0007_E57B);
     let mut out = Vec::with_capacity(test.len());
     let n = test.len();
     for (i, u) in test.iter().enumerate() {

@@ -58,7 +58,7 @@ pub struct SynthArgs {
 }
 
 fn show_progress(done: usize, total: usize) {
-    if done % 100 == 0 || done == total {
+    if done.is_multiple_of(100) || done == total {
         eprint!("\rsynth: {done}/{total} utterances");
         let _ = std::io::stderr().flush();
     }
@@ -91,15 +91,13 @@ fn open_synth(a: SynthArgs) -> Result<()> {
     if summary.reused > 0 {
         println!("{} files were already rendered (resumed)", summary.reused);
     }
-    for (i, split) in OPEN_SPLITS.iter().enumerate() {
-        println!(
-            "{}: {} utterances, {:.1} min",
-            a.out.join(format!("{split}.jsonl")).display(),
-            summary.utterances[i],
-            summary.seconds[i] / 60.0
-        );
-    }
-    println!("took {:.1} s", start.elapsed().as_secs_f64());
+    print_splits(
+        &a.out,
+        &OPEN_SPLITS,
+        &summary.utterances,
+        &summary.seconds,
+        start,
+    );
     Ok(())
 }
 
@@ -114,16 +112,33 @@ pub fn synth(a: SynthArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let summary = synthesize(&cfg, show_progress)?;
     eprintln!();
-    for (i, split) in SPLITS.iter().enumerate() {
+    print_splits(
+        &a.out,
+        &SPLITS,
+        &summary.utterances,
+        &summary.seconds,
+        start,
+    );
+    Ok(())
+}
+
+/// One line per written manifest (utterances, minutes of audio), then the time.
+fn print_splits(
+    out: &std::path::Path,
+    splits: &[&str],
+    utterances: &[usize],
+    seconds: &[f64],
+    start: std::time::Instant,
+) {
+    for (i, split) in splits.iter().enumerate() {
         println!(
             "{}: {} utterances, {:.1} min",
-            a.out.join(format!("{split}.jsonl")).display(),
-            summary.utterances[i],
-            summary.seconds[i] / 60.0
+            out.join(format!("{split}.jsonl")).display(),
+            utterances[i],
+            seconds[i] / 60.0
         );
     }
     println!("took {:.1} s", start.elapsed().as_secs_f64());
-    Ok(())
 }
 
 /// Build leave-one-speaker-out manifests for the Free Spoken Digit Dataset.
