@@ -273,10 +273,8 @@ fn every_help_describes_its_options_shows_typeable_defaults_and_examples() {
 
 #[test]
 fn threads_has_one_default() {
-    // transcribe and eval (transcribe_cmd.rs) still default to 1 thread.
-    let defaults =
-        conventions::threads_defaults(env!("CARGO_BIN_EXE_asr"), &["transcribe", "eval"]);
-    assert!(defaults.len() >= 3, "{defaults:?}");
+    let defaults = conventions::threads_defaults(env!("CARGO_BIN_EXE_asr"), &[]);
+    assert!(defaults.len() >= 5, "{defaults:?}");
     assert!(
         defaults.iter().all(|(_, d)| d.as_deref() == Some("0")),
         "{defaults:?}"

@@ -28,8 +28,8 @@ pub struct DecodeArgs {
     /// checkout's models/asr-en].
     #[arg(long)]
     model: Option<PathBuf>,
-    /// libtorch CPU threads.
-    #[arg(long, default_value_t = 1)]
+    /// libtorch CPU threads (0: libtorch's default, as in every other command).
+    #[arg(long, default_value_t = 0)]
     threads: i32,
     /// Longest audio chunk run through the network at once, in seconds.
     #[arg(long, default_value_t = 20.0)]
@@ -71,7 +71,9 @@ impl DecodeArgs {
     }
 
     pub fn recognizer(&mut self) -> Result<Recognizer> {
-        tch::set_num_threads(self.threads.max(1));
+        if self.threads > 0 {
+            tch::set_num_threads(self.threads);
+        }
         let dir = match &self.model {
             Some(d) => d.clone(),
             None => sori_asr::model::default_model_dir()?,
