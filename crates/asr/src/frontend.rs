@@ -172,10 +172,16 @@ impl FrontEnd {
         Extractor::new(&c).map_err(|e| AsrError::Config(e.to_string()))
     }
 
-    /// Reads a WAV file, mixes to mono and resamples to `sample_rate`;
-    /// refuses empty and silent audio.
+    /// Reads an audio file (any format `sori-features` decodes; the path
+    /// `-` is standard input), mixes to mono and resamples to
+    /// `sample_rate`; refuses empty and silent audio.
     pub fn load(&self, path: &Path) -> Result<Vec<f32>> {
-        let audio = sori_features::read_wav(path).map_err(|e| AsrError::Audio {
+        let read = if path == Path::new("-") {
+            sori_features::read_audio_from(std::io::stdin(), "-")
+        } else {
+            sori_features::read_wav(path)
+        };
+        let audio = read.map_err(|e| AsrError::Audio {
             path: path.to_path_buf(),
             message: strip_path(&e.to_string(), path),
         })?;

@@ -12,10 +12,10 @@ pub enum AlignFormat {
     Json,
 }
 
-/// Forced alignment of a transcript to a WAV file.
+/// Forced alignment of a transcript to an audio file.
 #[derive(Args, Debug)]
 pub struct AlignArgs {
-    /// The WAV file.
+    /// The audio file (WAV, FLAC, MP3, Ogg Vorbis, M4A, AIFF; `-` reads standard input).
     file: PathBuf,
     /// What is said in it (characters must be in the model's vocabulary).
     transcript: String,

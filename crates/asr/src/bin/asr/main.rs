@@ -37,7 +37,7 @@ asr train --train corpora/speech/en/train.jsonl --valid corpora/speech/en/valid.
 asr train --train corpora/speech/en/train.jsonl --valid corpora/speech/en/valid.jsonl --out models/asr --resume"
     )]
     Train(Box<train_cmd::TrainCmd>),
-    /// Transcribe WAV files (text, JSON, SRT or WebVTT).
+    /// Transcribe audio files or standard input (text, JSON, SRT or WebVTT).
     #[command(after_help = "Examples:\n  \
 asr transcribe a.wav\n  \
 asr transcribe a.wav b.wav --model models/asr --format srt")]

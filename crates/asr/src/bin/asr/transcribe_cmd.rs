@@ -121,10 +121,10 @@ impl DecodeArgs {
     }
 }
 
-/// Transcribe WAV files.
+/// Transcribe audio files.
 #[derive(Args, Debug)]
 pub struct TranscribeArgs {
-    /// WAV files.
+    /// Audio files: WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC (M4A), AIFF; `-` reads standard input.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     #[command(flatten)]
