@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 doc=${1:-ARCHITECTURE.md}
 missing=0
+# Listed once (a `git ls-files | grep -q` pipe under pipefail fails at random
+# when grep stops reading early).
+tracked=$(git ls-files)
 while IFS= read -r p; do
   case "$p" in
     target/*|~*|.libtorch*|*' '*|*'*'*|*'<'*|*'{'*|*'('*|*::*|*'$'*) continue;;
@@ -17,7 +20,7 @@ while IFS= read -r p; do
     *) continue;;
   esac
   if [[ "$p" != */* ]]; then
-    git ls-files | grep -qE "(^|/)${p//./\\.}\$" && continue
+    grep -qE "(^|/)${p//./\\.}\$" <<<"$tracked" && continue
   elif [ -e "$p" ]; then
     continue
   fi
