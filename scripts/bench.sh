@@ -83,7 +83,7 @@ if [ "$mode" = full ]; then
       --jobs "$ALL" >/dev/null
     scripts/peak-rss.py asr_train_epoch_200utt "$OUT/memory.jsonl" -- \
       target/release/asr train --train "$FIX/speech/train.jsonl" --valid "$FIX/speech/valid.jsonl" \
-      --out "$FIX/trained" --epochs 1 --threads 1 --quiet
+      --out "$FIX/trained" --overwrite --epochs 1 --threads 1 --quiet
   else
     echo "bench: espeak-ng missing (run make setup); no training-epoch memory row"
   fi
