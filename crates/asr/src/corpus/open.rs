@@ -19,7 +19,7 @@
 //! atomically (a temporary name, then a rename) and skips files that are
 //! already there and readable, so an interrupted run resumes where it was.
 use crate::corpus::synth::{
-    render_espeak, SentenceGenerator, ACCENTS, TEST_VARIANTS, TRAIN_VARIANTS,
+    render_espeak, run_synthesizer, SentenceGenerator, ACCENTS, TEST_VARIANTS, TRAIN_VARIANTS,
 };
 use crate::corpus::text::sentences_of;
 use crate::data::manifest::{wav_duration, write_manifest, Utterance};
@@ -110,26 +110,8 @@ pub fn render_flite(
     if let Some(f0) = f0 {
         cmd.arg("--setf").arg(format!("int_f0_target_mean={f0:.1}"));
     }
-    let output = cmd
-        .arg("-t")
-        .arg(text)
-        .arg("-o")
-        .arg(out)
-        .output()
-        .map_err(|e| AsrError::External {
-            program: "flite".into(),
-            message: format!("cannot run it ({e}); install it with scripts/setup-system.sh"),
-        })?;
-    if !output.status.success() || !out.exists() {
-        return Err(AsrError::External {
-            program: "flite".into(),
-            message: format!(
-                "failed for voice {voice}: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ),
-        });
-    }
-    Ok(())
+    cmd.arg("-t").arg(text).arg("-o").arg(out);
+    run_synthesizer(cmd, "flite", voice, out)
 }
 
 /// What to build.
@@ -524,6 +506,12 @@ pub fn build_test_b(test: &[Utterance], wav_dir: &Path, seed: u64) -> Result<Vec
     let mut rng = Rng::new(seed ^ 0x0007_E57B);
     let mut out = Vec::with_capacity(test.len());
     let n = test.len();
+    // Each file is read once, though kind 2 also uses it as the next one's
+    // partner.
+    let audio: Vec<Vec<f32>> = test
+        .iter()
+        .map(|u| load16(&u.audio))
+        .collect::<Result<_>>()?;
     for (i, u) in test.iter().enumerate() {
         let path = wav_dir.join(format!("test_b-{i:06}.wav"));
         let kind = i % 3;
@@ -538,12 +526,12 @@ pub fn build_test_b(test: &[Utterance], wav_dir: &Path, seed: u64) -> Result<Vec
             NoiseColour::Pink
         };
         let mut text = u.text.clone();
-        let mut speech = load16(&u.audio)?;
+        let mut speech = audio[i].clone();
         if kind == 2 && n > 1 {
             let next = &test[(i + 1) % n];
             let gap = 0.5 + 2.5 * rng.uniform();
             speech = pad_silence(&speech, TEST_B_RATE, 0.0, gap);
-            speech.extend(load16(&next.audio)?);
+            speech.extend_from_slice(&audio[(i + 1) % n]);
             text = format!("{} {}", u.text, next.text);
         }
         let level = rms(&speech) / 10f64.powf(snr_db / 20.0);

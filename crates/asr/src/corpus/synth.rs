@@ -303,27 +303,38 @@ pub fn espeak_available() -> bool {
 
 /// Speaks `text` with `espeak-ng -v voice -s rate -p pitch -w out`.
 pub fn render_espeak(text: &str, voice: &str, rate: u32, pitch: u32, out: &Path) -> Result<()> {
-    let output = Command::new("espeak-ng")
-        .args([
-            "-v",
-            voice,
-            "-s",
-            &rate.to_string(),
-            "-p",
-            &pitch.to_string(),
-            "-w",
-        ])
-        .arg(out)
-        .arg("--")
-        .arg(text)
-        .output()
-        .map_err(|e| AsrError::External {
-            program: "espeak-ng".into(),
-            message: format!("cannot run it ({e}); install it with scripts/setup-system.sh"),
-        })?;
-    if !output.status.success() {
+    let mut cmd = Command::new("espeak-ng");
+    cmd.args([
+        "-v",
+        voice,
+        "-s",
+        &rate.to_string(),
+        "-p",
+        &pitch.to_string(),
+        "-w",
+    ])
+    .arg(out)
+    .arg("--")
+    .arg(text);
+    run_synthesizer(cmd, "espeak-ng", voice, out)
+}
+
+/// Runs a synthesizer command that writes `out`; a failure to start it, a
+/// non-zero exit or a missing output file is one `External` error naming
+/// the program and voice.
+pub(crate) fn run_synthesizer(
+    mut cmd: Command,
+    program: &str,
+    voice: &str,
+    out: &Path,
+) -> Result<()> {
+    let output = cmd.output().map_err(|e| AsrError::External {
+        program: program.into(),
+        message: format!("cannot run it ({e}); install it with scripts/setup-system.sh"),
+    })?;
+    if !output.status.success() || !out.exists() {
         return Err(AsrError::External {
-            program: "espeak-ng".into(),
+            program: program.into(),
             message: format!(
                 "failed for voice {voice}: {}",
                 String::from_utf8_lossy(&output.stderr).trim()
