@@ -8,7 +8,7 @@
 #[path = "../../train/tests/support/bad_input_matrix.rs"]
 mod matrix;
 
-use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
+use matrix::{fake_model_dir, make_unreadable, run_matrix, Row};
 use sori_asr::support::bench_audio::save_tiny_model;
 use std::path::{Path, PathBuf};
 
@@ -105,6 +105,36 @@ fn asr_bad_input_matrix() {
     make_unreadable(&unreadable);
 
     let m = p(&model);
+    // config.json with absurd sizes (issue 21): refused at load, naming the
+    // file, before anything is allocated.
+    let tampered = |name: &str, change: &dyn Fn(&mut serde_json::Value)| -> String {
+        let dir = d(name);
+        std::fs::create_dir(&dir).unwrap();
+        for entry in std::fs::read_dir(&model).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let text = std::fs::read_to_string(model.join("config.json")).unwrap();
+        let mut cfg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        change(&mut cfg["config"]);
+        std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+        p(&dir)
+    };
+    let huge = serde_json::json!(1_000_000_000u64);
+    let huge_hidden = tampered("huge-hidden", &|c| c["encoder"]["hidden"] = huge.clone());
+    let huge_layers = tampered("huge-layers", &|c| c["encoder"]["layers"] = huge.clone());
+    let huge_mels = tampered("huge-mels", &|c| c["frontend"]["n_mels"] = huge.clone());
+    let huge_ceps = tampered("huge-ceps", &|c| c["frontend"]["n_ceps"] = huge.clone());
+    let huge_stack = tampered("huge-stack", &|c| {
+        let sub = c["encoder"]["subsample"].as_object_mut().expect("stacking");
+        let (_, factor) = sub.iter_mut().next().unwrap();
+        *factor = huge.clone();
+    });
+    let transcribe = |extra: &[&str]| -> Vec<String> {
+        let mut v = vec!["transcribe".to_string(), p(&ok), "--model".into(), m.clone()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
     let train = |manifest: &Path, out: &str, extra: &[&str]| -> Vec<String> {
         let mut v = vec![
             "train".to_string(),
@@ -116,6 +146,15 @@ fn asr_bad_input_matrix() {
         ];
         v.extend(extra.iter().map(|s| s.to_string()));
         v
+    };
+    let eval_with = |model: &str| -> Vec<String> {
+        vec![
+            "eval".to_string(),
+            "--manifest".into(),
+            p(&good_manifest),
+            "--model".into(),
+            model.to_string(),
+        ]
     };
     let eval_good = |extra: &[&str]| -> Vec<String> {
         let mut v = vec![
@@ -129,6 +168,83 @@ fn asr_bad_input_matrix() {
         v
     };
     let mut rows = vec![
+        // Values that must be refused as usage errors, and absurd sizes
+        // (issue 21).
+        Row::new("transcribe: --chunk-seconds 0", transcribe(&["--chunk-seconds", "0"]), 2)
+            .mentions("--chunk-seconds"),
+        Row::new("transcribe: --chunk-seconds -1", transcribe(&["--chunk-seconds=-1"]), 2)
+            .mentions("--chunk-seconds"),
+        Row::new("transcribe: --chunk-seconds nan", transcribe(&["--chunk-seconds", "nan"]), 2)
+            .mentions("--chunk-seconds"),
+        Row::new("transcribe: --chunk-seconds 1e-9", transcribe(&["--chunk-seconds", "1e-9"]), 2)
+            .mentions("--chunk-seconds"),
+        Row::new("transcribe: --alpha nan", transcribe(&["--beam", "2", "--alpha", "nan"]), 2)
+            .mentions("--alpha"),
+        Row::new("transcribe: --beta -inf", transcribe(&["--beam", "2", "--beta=-inf"]), 2)
+            .mentions("--beta"),
+        Row::new("eval: --alpha 1,nan", eval_good(&["--beam", "2", "--alpha", "1,nan"]), 2)
+            .mentions("--alpha"),
+        Row::new("transcribe: --beam 10000000", transcribe(&["--beam", "10000000"]), 2)
+            .mentions("--beam"),
+        Row::new("transcribe: --threads -1", transcribe(&["--threads=-1"]), 2)
+            .mentions("--threads"),
+        Row::new("transcribe: --threads 4294967297", transcribe(&["--threads", "4294967297"]), 2)
+            .mentions("--threads"),
+        Row::new("align: --threads 4294967297", ["align", &p(&ok), "abc", "--model", &m, "--threads", "4294967297"], 2)
+            .mentions("--threads"),
+        Row::new(
+            "transcribe: --threads above the cores is capped with a note",
+            transcribe(&["--threads", "60000"]),
+            0,
+        )
+        .mentions("note: --threads 60000 is more than the"),
+        Row::new("train: --noise-prob 2", train(&good_manifest, "o-flags", &["--noise-prob", "2"]), 2)
+            .mentions("--noise-prob")
+            .output(&d("o-flags").join("config.json")),
+        Row::new("train: --noise-prob nan", train(&good_manifest, "o-flags", &["--noise-prob", "nan"]), 2)
+            .mentions("--noise-prob")
+            .output(&d("o-flags").join("config.json")),
+        Row::new("train: --snr nan,nan", train(&good_manifest, "o-flags", &["--snr", "nan,nan"]), 2)
+            .mentions("--snr")
+            .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --warmup-steps u64::MAX",
+            train(&good_manifest, "o-flags", &["--warmup-steps", "18446744073709551615"]),
+            2,
+        )
+        .mentions("--warmup-steps")
+        .output(&d("o-flags").join("config.json")),
+        Row::new("train: --threads 4294967297", train(&good_manifest, "o-flags", &["--threads", "4294967297"]), 2)
+            .mentions("--threads")
+            .output(&d("o-flags").join("config.json")),
+        Row::new("train: --hidden 1000000000", train(&good_manifest, "o-flags", &["--hidden", "1000000000"]), 2)
+            .mentions("--hidden")
+            .output(&d("o-flags").join("config.json")),
+        Row::new("train: --n-mels 1000000000", train(&good_manifest, "o-flags", &["--n-mels", "1000000000"]), 2)
+            .mentions("--n-mels")
+            .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: sizes within their limits, too many parameters together",
+            train(&good_manifest, "o-flags", &["--hidden", "16384", "--layers", "4"]),
+            1,
+        )
+        .mentions("parameters")
+        .output(&d("o-flags").join("config.json")),
+        Row::new("transcribe: config.json with encoder hidden 1e9", ["transcribe", &p(&ok), "--model", &huge_hidden], 1)
+            .mentions("huge-hidden/config.json")
+            .mentions("hidden"),
+        Row::new("transcribe: config.json with encoder layers 1e9", ["transcribe", &p(&ok), "--model", &huge_layers], 1)
+            .mentions("huge-layers/config.json")
+            .mentions("layers"),
+        Row::new("transcribe: config.json with stacking 1e9", ["transcribe", &p(&ok), "--model", &huge_stack], 1)
+            .mentions("huge-stack/config.json")
+            .mentions("subsampling"),
+        Row::new("eval: config.json with n_mels 1e9", eval_with(&huge_mels), 1)
+            .mentions("huge-mels/config.json")
+            .mentions("n_mels"),
+        Row::new("align: config.json with n_ceps 1e9", ["align", &p(&ok), "abc", "--model", &huge_ceps], 1)
+            .mentions("huge-ceps/config.json")
+            .mentions("n_ceps"),
         // Missing files.
         Row::new(
             "transcribe: missing WAV",
@@ -345,7 +461,7 @@ fn asr_bad_input_matrix() {
         Row::new(
             "train: --hidden 0",
             train(&good_manifest, "o-flags", &["--hidden", "0"]),
-            1,
+            2,
         )
         .mentions("hidden")
         .output(&d("o-flags").join("config.json")),
@@ -436,20 +552,18 @@ fn asr_bad_input_matrix() {
     if tch::Cuda::is_available() {
         rows.retain(|r| !r.name.contains("--device cuda"));
     }
-    if running_as_root() {
-        eprintln!("note: running as root, where chmod 000 files stay readable; unreadable-file row skipped");
-    } else {
-        rows.push(
-            Row::new(
-                "train: unreadable manifest",
-                train(&unreadable, "o-unreadable", &[]),
-                1,
-            )
-            .names(&unreadable)
-            .mentions("Permission denied")
-            .output(&d("o-unreadable").join("config.json")),
-        );
-    }
+    // Also as root: the row runs without the capabilities that bypass permissions.
+    rows.push(
+        Row::new(
+            "train: unreadable manifest",
+            train(&unreadable, "o-unreadable", &[]),
+            1,
+        )
+        .names(&unreadable)
+        .mentions("Permission denied")
+        .output(&d("o-unreadable").join("config.json"))
+        .unprivileged(),
+    );
     run_matrix(env!("CARGO_BIN_EXE_asr"), rows);
     // The model directory of another kind was left alone.
     let cfg = std::fs::read_to_string(imdb_model.join("config.json")).unwrap();

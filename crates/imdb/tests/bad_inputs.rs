@@ -7,7 +7,7 @@ mod conventions;
 #[path = "../../train/tests/support/bad_input_matrix.rs"]
 mod matrix;
 
-use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
+use matrix::{fake_model_dir, make_unreadable, run_matrix, Row};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -123,7 +123,99 @@ fn imdb_bad_input_matrix() {
         v
     };
     let out_cfg = |out: &str| d(out).join("config.json");
+    // config.json with absurd sizes (issue 21): refused at load, naming the
+    // file, before anything is allocated.
+    let tampered = |name: &str, from: &str, to: &str| -> PathBuf {
+        let dir = d(name);
+        std::fs::create_dir(&dir).unwrap();
+        for f in ["vocab.json", "best.safetensors"] {
+            std::fs::copy(model.join(f), dir.join(f)).unwrap();
+        }
+        assert!(cfg.contains(from), "{cfg}");
+        std::fs::write(dir.join("config.json"), cfg.replace(from, to)).unwrap();
+        dir
+    };
+    let huge_embedding = tampered(
+        "huge-embedding",
+        "\"embedding_dim\": 4",
+        "\"embedding_dim\": 1000000000",
+    );
+    let huge_ngrams = tampered(
+        "huge-ngrams",
+        "\"ngram_buckets\": 0",
+        "\"ngram_buckets\": 1000000000000",
+    );
+    let huge_maxlen = tampered("huge-maxlen", "\"maxlen\": 12", "\"maxlen\": 1000000000000");
     let mut rows = vec![
+        // Values that must be refused as usage errors, and absurd sizes
+        // (issue 21).
+        Row::new(
+            "classify: config.json with embedding_dim 1e9",
+            ["classify", "--model", &p(&huge_embedding), "good"],
+            1,
+        )
+        .mentions("huge-embedding/config.json")
+        .mentions("embedding_dim"),
+        Row::new(
+            "classify: config.json with ngram_buckets 1e12",
+            ["classify", "--model", &p(&huge_ngrams), "good"],
+            1,
+        )
+        .mentions("huge-ngrams/config.json")
+        .mentions("ngram_buckets"),
+        Row::new(
+            "classify: config.json with maxlen 1e12",
+            ["classify", "--model", &p(&huge_maxlen), "good"],
+            1,
+        )
+        .mentions("huge-maxlen/config.json")
+        .mentions("maxlen"),
+        Row::new(
+            "train: --embedding-dim 1000000000",
+            train(&data, "o-flags", &["--embedding-dim", "1000000000"]),
+            2,
+        )
+        .mentions("--embedding-dim")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --maxlen 1000000000000",
+            train(&data, "o-flags", &["--maxlen", "1000000000000"]),
+            2,
+        )
+        .mentions("--maxlen")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "summary: sizes within their limits, too many parameters together",
+            ["summary", "--arch", "lstm", "--hidden", "16384", "--embedding-dim", "16384"],
+            1,
+        )
+        .mentions("parameters"),
+        Row::new(
+            "train: --warmup-steps u64::MAX",
+            train(&data, "o-flags", &["--warmup-steps", "18446744073709551615"]),
+            2,
+        )
+        .mentions("--warmup-steps")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --lr nan",
+            train(&data, "o-flags", &["--lr", "nan"]),
+            2,
+        )
+        .mentions("--lr")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "classify: --threads 4294967297",
+            ["classify", "--model", &m, "--threads", "4294967297", "good"],
+            2,
+        )
+        .mentions("--threads"),
+        Row::new(
+            "eval: --threads -1",
+            ["eval", "--model", &m, "--data", &p(&data), "--threads=-1"],
+            2,
+        )
+        .mentions("--threads"),
         // Missing files.
         Row::new(
             "classify: missing --file",
@@ -282,7 +374,7 @@ fn imdb_bad_input_matrix() {
         Row::new(
             "train: --num-words 2",
             train(&data, "o-flags", &["--num-words", "2"]),
-            1,
+            2,
         )
         .mentions("--num-words")
         .output(&out_cfg("o-flags")),
@@ -334,19 +426,17 @@ fn imdb_bad_input_matrix() {
         )
         .mentions("-3"),
     ];
-    if running_as_root() {
-        eprintln!("note: running as root, where chmod 000 files stay readable; unreadable-file row skipped");
-    } else {
-        rows.push(
-            Row::new(
-                "classify: unreadable --file",
-                ["classify", "--model", &m, "--file", &p(&unreadable)],
-                1,
-            )
-            .names(&unreadable)
-            .mentions("Permission denied"),
-        );
-    }
+    // Also as root: the row runs without the capabilities that bypass permissions.
+    rows.push(
+        Row::new(
+            "classify: unreadable --file",
+            ["classify", "--model", &m, "--file", &p(&unreadable)],
+            1,
+        )
+        .names(&unreadable)
+        .mentions("Permission denied")
+        .unprivileged(),
+    );
     run_matrix(env!("CARGO_BIN_EXE_imdb"), rows);
     let cfg = std::fs::read_to_string(asr_model.join("config.json")).unwrap();
     assert!(cfg.contains("sori-asr-ctc"), "{cfg}");

@@ -8,7 +8,7 @@ mod conventions;
 #[path = "../../train/tests/support/bad_input_matrix.rs"]
 mod matrix;
 
-use matrix::{fake_model_dir, make_unreadable, run_matrix, running_as_root, Row};
+use matrix::{fake_model_dir, make_unreadable, run_matrix, Row};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -153,8 +153,120 @@ fn seq2seq_bad_input_matrix() {
         v
     };
     let out_cfg = |out: &str| d(out).join("config.json");
+    // config.json with absurd sizes (issue 21): refused at load, naming the
+    // file, before anything is allocated.
+    let huge_encoder = copy_model("huge-encoder", "config.json");
+    let cfg = std::fs::read_to_string(model.join("config.json")).unwrap();
+    assert!(cfg.contains("\"enc_hidden\": 8"), "{cfg}");
+    std::fs::write(
+        huge_encoder.join("config.json"),
+        cfg.replace("\"enc_hidden\": 8", "\"enc_hidden\": 1000000000"),
+    )
+    .unwrap();
+    let huge_vocab = copy_model("huge-vocab", "config.json");
+    std::fs::write(
+        huge_vocab.join("config.json"),
+        cfg.replace("\"emb_dim\": 8", "\"emb_dim\": 16000")
+            .replace("\"tgt_vocab\": ", "\"tgt_vocab\": 1000"),
+    )
+    .unwrap();
+    let dev_zero = Path::new("/dev/zero");
     let no_dir_output = d("no-such-dir").join("hyp.txt");
     let mut rows = vec![
+        // Values that must be refused as usage errors, and absurd sizes
+        // (issue 21).
+        Row::new(
+            "translate: --beam 0",
+            ["translate", "--model", &m, "--beam", "0", "Hallo"],
+            2,
+        )
+        .mentions("--beam"),
+        Row::new(
+            "translate: --beam 1000000000",
+            ["translate", "--model", &m, "--beam", "1000000000", "Hallo"],
+            2,
+        )
+        .mentions("--beam"),
+        Row::new(
+            "eval: --beam 0",
+            ["eval", "--model", &m, "--src-file", &p(&de), "--ref", &p(&en), "--beam", "0"],
+            2,
+        )
+        .mentions("--beam"),
+        Row::new(
+            "translate: --alpha nan",
+            ["translate", "--model", &m, "--alpha", "nan", "Hallo"],
+            2,
+        )
+        .mentions("--alpha"),
+        Row::new(
+            "translate: --threads -1",
+            ["translate", "--model", &m, "--threads=-1", "Hallo"],
+            2,
+        )
+        .mentions("--threads"),
+        Row::new(
+            "translate: --threads 4294967297",
+            ["translate", "--model", &m, "--threads", "4294967297", "Hallo"],
+            2,
+        )
+        .mentions("--threads"),
+        Row::new(
+            "translate: --threads above the cores is capped with a note",
+            ["translate", "--model", &m, "--threads", "60000", "Hallo"],
+            0,
+        )
+        .mentions("note: --threads 60000 is more than the"),
+        Row::new(
+            "train: --warmup-steps u64::MAX",
+            train("o-flags", &["--warmup-steps", "18446744073709551615"]),
+            2,
+        )
+        .mentions("--warmup-steps")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: --emb 1000000000",
+            train("o-flags", &["--emb", "1000000000"]),
+            2,
+        )
+        .mentions("--emb")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "train: sizes within their limits, too many parameters together",
+            train("o-flags", &["--hidden", "16384", "--dec-hidden", "16384"]),
+            1,
+        )
+        .mentions("parameters")
+        .output(&out_cfg("o-flags")),
+        Row::new(
+            "translate: config.json with enc_hidden 1e9",
+            ["translate", "--model", &p(&huge_encoder), "Hallo"],
+            1,
+        )
+        .mentions("huge-encoder/config.json")
+        .mentions("encoder size"),
+        Row::new(
+            "translate: config.json with a vocabulary too large for its embeddings",
+            ["translate", "--model", &p(&huge_vocab), "Hallo"],
+            1,
+        )
+        .mentions("huge-vocab/config.json")
+        .mentions("parameters"),
+        Row::new(
+            "translate: stdin without line breaks (/dev/zero)",
+            ["translate", "--model", &m],
+            1,
+        )
+        .stdin(dev_zero)
+        .mentions("stdin: line 1")
+        .mentions("longer than"),
+        Row::new(
+            "eval: --src-file without line breaks (/dev/zero)",
+            ["eval", "--model", &m, "--src-file", "/dev/zero", "--ref", &p(&en)],
+            1,
+        )
+        .mentions("/dev/zero:1")
+        .mentions("longer than"),
         // Missing files.
         Row::new(
             "eval: missing --src",
@@ -316,8 +428,8 @@ fn seq2seq_bad_input_matrix() {
         .mentions("hyp.txt")
         .output(&no_dir_output),
         // Out-of-range and conflicting flags.
-        Row::new("train: --hidden 0", train("o-flags", &["--hidden", "0"]), 1)
-            .mentions("encoder size")
+        Row::new("train: --hidden 0", train("o-flags", &["--hidden", "0"]), 2)
+            .mentions("--hidden")
             .output(&out_cfg("o-flags")),
         Row::new(
             "train: --dropout 2",
@@ -392,27 +504,25 @@ fn seq2seq_bad_input_matrix() {
         )
         .mentions("--beam"),
     ];
-    if running_as_root() {
-        eprintln!("note: running as root, where chmod 000 files stay readable; unreadable-file row skipped");
-    } else {
-        rows.push(
-            Row::new(
-                "eval: unreadable --src",
-                [
-                    "eval",
-                    "--model",
-                    &m,
-                    "--src",
-                    &p(&unreadable),
-                    "--ref",
-                    &p(&en),
-                ],
-                1,
-            )
-            .names(&unreadable)
-            .mentions("Permission denied"),
-        );
-    }
+    // Also as root: the row runs without the capabilities that bypass permissions.
+    rows.push(
+        Row::new(
+            "eval: unreadable --src",
+            [
+                "eval",
+                "--model",
+                &m,
+                "--src",
+                &p(&unreadable),
+                "--ref",
+                &p(&en),
+            ],
+            1,
+        )
+        .names(&unreadable)
+        .mentions("Permission denied")
+        .unprivileged(),
+    );
     run_matrix(env!("CARGO_BIN_EXE_seq2seq"), rows);
     let cfg = std::fs::read_to_string(imdb_model.join("config.json")).unwrap();
     assert!(cfg.contains("sori-imdb"), "{cfg}");

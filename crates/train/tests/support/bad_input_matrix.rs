@@ -22,6 +22,11 @@ pub struct Row {
     /// Files the command would write: absent after a failure, present
     /// after a success.
     pub outputs: Vec<PathBuf>,
+    /// A file to read as standard input (none: empty input).
+    pub stdin: Option<PathBuf>,
+    /// Run without the power to bypass file permissions (see
+    /// [`Row::unprivileged`]).
+    pub unprivileged: bool,
 }
 
 impl Row {
@@ -37,9 +42,36 @@ impl Row {
             code,
             mentions: Vec::new(),
             outputs: Vec::new(),
+            stdin: None,
+            unprivileged: false,
         }
     }
-    /// The error line must contain `text`.
+    /// Runs the command without the capabilities that bypass file
+    /// permissions, so a `chmod 000` file (see [`make_unreadable`]) is
+    /// unreadable to it: as root (how CI runs), under `setpriv` with
+    /// CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped from the inheritable
+    /// and bounding sets (it stays uid 0, so root's 0700 home with libtorch
+    /// stays reachable); as any other user, as is. Never skipped: a missing
+    /// or refused `setpriv` fails the row.
+    pub fn unprivileged(mut self) -> Row {
+        self.unprivileged = true;
+        self
+    }
+    /// Standard input is read from `path` (e.g. `/dev/zero`).
+    pub fn stdin(mut self, path: impl Into<PathBuf>) -> Row {
+        self.stdin = Some(path.into());
+        self
+    }
+    fn stdin_stdio(&self) -> Stdio {
+        match &self.stdin {
+            Some(path) => std::fs::File::open(path)
+                .unwrap_or_else(|e| panic!("row {:?}: {}: {e}", self.name, path.display()))
+                .into(),
+            None => Stdio::null(),
+        }
+    }
+    /// The error line must contain `text` (a status 0 row: stderr must,
+    /// e.g. a note).
     pub fn mentions(mut self, text: impl AsRef<str>) -> Row {
         self.mentions.push(text.as_ref().to_string());
         self
@@ -78,7 +110,7 @@ fn temp_files_next_to(path: &Path) -> Vec<String> {
 }
 
 /// Whether the process runs as root, for whom `chmod 000` files stay
-/// readable (rows that rely on it are skipped).
+/// readable unless the row is [`Row::unprivileged`].
 pub fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -91,12 +123,29 @@ pub fn running_as_root() -> bool {
 pub fn run_matrix(bin: &str, rows: Vec<Row>) {
     let mut failures = Vec::new();
     let n = rows.len();
+    let root = running_as_root();
     for row in rows {
-        let out = Command::new(bin)
+        let mut cmd = if row.unprivileged && root {
+            let drop = "-dac_override,-dac_read_search";
+            let mut c = Command::new("setpriv");
+            c.args(["--inh-caps", drop, "--bounding-set", drop, "--"])
+                .arg(bin);
+            c
+        } else {
+            Command::new(bin)
+        };
+        let out = cmd
             .args(&row.args)
-            .stdin(Stdio::null())
+            .stdin(row.stdin_stdio())
             .output()
-            .unwrap_or_else(|e| panic!("{bin}: {e}"));
+            .unwrap_or_else(|e| {
+                let how = if row.unprivileged && root {
+                    "setpriv "
+                } else {
+                    ""
+                };
+                panic!("row {:?}: {how}{bin}: {e}", row.name)
+            });
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut problems = Vec::new();
         if out.status.code() != Some(row.code) {
@@ -125,6 +174,11 @@ pub fn run_matrix(bin: &str, rows: Vec<Row>) {
             for o in &row.outputs {
                 if !o.exists() {
                     problems.push(format!("output {} is missing", o.display()));
+                }
+            }
+            for m in &row.mentions {
+                if !stderr.contains(m.as_str()) {
+                    problems.push(format!("stderr does not mention {m:?}"));
                 }
             }
         }
@@ -159,7 +213,8 @@ pub fn run_matrix(bin: &str, rows: Vec<Row>) {
     );
 }
 
-/// `chmod 000` (Unix), for the unreadable-file rows.
+/// `chmod 000` (Unix), for the unreadable-file rows (which must be
+/// [`Row::unprivileged`] to stay unreadable when the tests run as root).
 pub fn make_unreadable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o000)).unwrap();
