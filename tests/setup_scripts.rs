@@ -6,13 +6,21 @@
 //! (the bug of issue 18: a warm cache hid it).
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Writing an executable while another test thread forks leaves the child
+/// holding the file open for writing until it execs, and executing the file
+/// then fails with ETXTBSY ("Text file busy", a CI failure seen once). Writers
+/// take this lock exclusively; spawns share it, and `spawn` returns only after
+/// the child has exec'd, so no fork overlaps a write.
+static FORK_GUARD: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
 fn write_exe(path: &Path, body: &str) {
+    let _writing = FORK_GUARD.write().unwrap_or_else(|e| e.into_inner());
     std::fs::write(path, body).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
@@ -102,7 +110,12 @@ impl Sandbox {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        cmd.output().unwrap()
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let child = {
+            let _spawning = FORK_GUARD.read().unwrap_or_else(|e| e.into_inner());
+            cmd.spawn().unwrap()
+        };
+        child.wait_with_output().unwrap()
     }
 
     fn torch_dir(&self) -> PathBuf {
