@@ -88,6 +88,9 @@ pub enum Output {
     Fbank,
 }
 
+/// Most mel filters a [`FeatureConfig`] accepts (`n_mels`).
+pub const MAX_MELS: usize = 1024;
+
 /// The complete description of a feature extractor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureConfig {
@@ -114,6 +117,7 @@ pub struct FeatureConfig {
     pub window_periodic: bool,
     /// Use |X| instead of |X|^2.
     pub magnitude: bool,
+    /// Mel filters, 1 to [`MAX_MELS`].
     pub n_mels: usize,
     pub f_min: f32,
     /// Upper filterbank edge; `None` means the Nyquist frequency.
@@ -349,8 +353,11 @@ impl FeatureConfig {
         if !(0.0..=1.0).contains(&self.preemphasis) {
             return bad(format!("preemphasis {} outside [0, 1]", self.preemphasis));
         }
-        if self.n_mels == 0 {
-            return bad("n_mels must be positive".into());
+        if !(1..=MAX_MELS).contains(&self.n_mels) {
+            return bad(format!(
+                "n_mels must be from 1 to {MAX_MELS}, got {}",
+                self.n_mels
+            ));
         }
         let nyquist = self.sample_rate as f32 / 2.0;
         let hi = self.high_freq();

@@ -95,6 +95,7 @@ pub use audio::{
 };
 pub use config::{
     Cmvn, FeatureConfig, Framing, LogKind, MelNorm, MelScale, Output, Triangles, WindowKind,
+    MAX_MELS,
 };
 pub use dsp::{dct_matrix, hz_to_mel, mel_to_hz, window, FrameProcessor, MelBank, VtlnWarp};
 pub use error::{FeatureError, Result};

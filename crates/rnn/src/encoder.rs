@@ -129,6 +129,18 @@ impl Subsample {
     }
 }
 
+/// Largest input, hidden and projection size an [`EncoderConfig`] accepts.
+pub const MAX_SIZE: i64 = 16_384;
+/// Most stacked layers an [`EncoderConfig`] accepts.
+pub const MAX_LAYERS: i64 = 64;
+/// Largest frame subsampling (stacking or stride) factor.
+pub const MAX_SUBSAMPLE: i64 = 64;
+/// Most parameters a model may have (2^30, 4 GiB of `f32`): encoders and
+/// the applications' whole models are checked against it before anything
+/// is allocated, so an absurd size in a command line or a `config.json` is
+/// a one-line error instead of an allocation failure.
+pub const MAX_PARAMETERS: i64 = 1 << 30;
+
 /// Architecture of an [`Encoder`]; serialisable so it can live in a model
 /// directory's `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,23 +219,47 @@ impl EncoderConfig {
         }
     }
 
-    /// Checks sizes and probabilities; the error names the bad field.
+    /// Number of parameters the encoder has (recurrent layers plus
+    /// projection), computed from the configuration alone; `None` when it
+    /// overflows (only for sizes [`EncoderConfig::validate`] refuses).
+    pub fn parameters(&self) -> Option<i64> {
+        let h = self.hidden;
+        let gate_dim = self.cell.gates().checked_mul(h)?;
+        let dirs = self.directions();
+        let mut total: i64 = 0;
+        for layer in 0..self.layers {
+            let in_dim = if layer == 0 {
+                self.input.checked_mul(self.subsample.factor())?
+            } else {
+                h.checked_mul(dirs)?
+            };
+            let per_dir = gate_dim.checked_mul(in_dim.checked_add(h)?.checked_add(2)?)?;
+            total = total.checked_add(per_dir.checked_mul(dirs)?)?;
+        }
+        if let Some(p) = self.projection {
+            let proj = h.checked_mul(dirs)?.checked_add(1)?.checked_mul(p)?;
+            total = total.checked_add(proj)?;
+        }
+        Some(total)
+    }
+
+    /// Checks sizes and probabilities against the limits [`MAX_SIZE`],
+    /// [`MAX_LAYERS`], [`MAX_SUBSAMPLE`] and [`MAX_PARAMETERS`] (before
+    /// anything is allocated); the error names the bad field.
     pub fn validate(&self) -> Result<(), RnnError> {
         let bad = |m: String| Err(RnnError::Config(m));
-        if self.input < 1 {
-            return bad(format!(
-                "encoder input size must be >= 1, got {}",
-                self.input
-            ));
+        for (name, v) in [("input size", self.input), ("hidden size", self.hidden)] {
+            if !(1..=MAX_SIZE).contains(&v) {
+                return bad(format!(
+                    "encoder {name} must be from 1 to {MAX_SIZE}, got {v}"
+                ));
+            }
         }
-        if self.hidden < 1 {
+        if !(1..=MAX_LAYERS).contains(&self.layers) {
             return bad(format!(
-                "encoder hidden size must be >= 1, got {}",
-                self.hidden
+                "encoder layers must be from 1 to {MAX_LAYERS}, got {}",
+                self.layers
             ));
-        }
-        if self.layers < 1 {
-            return bad(format!("encoder layers must be >= 1, got {}", self.layers));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return bad(format!(
@@ -232,17 +268,25 @@ impl EncoderConfig {
             ));
         }
         if let Some(p) = self.projection {
-            if p < 1 {
-                return bad(format!("encoder projection must be >= 1, got {p}"));
+            if !(1..=MAX_SIZE).contains(&p) {
+                return bad(format!(
+                    "encoder projection must be from 1 to {MAX_SIZE}, got {p}"
+                ));
             }
         }
-        if self.subsample.factor() < 1 {
+        if !(1..=MAX_SUBSAMPLE).contains(&self.subsample.factor()) {
             return bad(format!(
-                "encoder subsampling factor must be >= 1, got {}",
+                "encoder subsampling factor must be from 1 to {MAX_SUBSAMPLE}, got {}",
                 self.subsample.factor()
             ));
         }
-        Ok(())
+        match self.parameters() {
+            Some(n) if n <= MAX_PARAMETERS => Ok(()),
+            n => bad(format!(
+                "encoder of {} parameters is larger than the limit of {MAX_PARAMETERS}",
+                n.map_or("too many".to_string(), |n| n.to_string())
+            )),
+        }
     }
 }
 
@@ -317,14 +361,22 @@ impl Encoder {
             };
             for dir in 0..dirs {
                 let sfx = if dir == 1 { "_reverse" } else { "" };
-                flat_weights.push(p.var(
-                    &format!("weight_ih_l{layer}{sfx}"),
-                    &[gate_dim, in_dim],
-                    init,
-                ));
-                flat_weights.push(p.var(&format!("weight_hh_l{layer}{sfx}"), &[gate_dim, h], init));
-                flat_weights.push(p.var(&format!("bias_ih_l{layer}{sfx}"), &[gate_dim], init));
-                flat_weights.push(p.var(&format!("bias_hh_l{layer}{sfx}"), &[gate_dim], init));
+                // `f_var`: a failed allocation is an error, not a panic.
+                let mut var = |name: String, dims: &[i64]| {
+                    p.f_var(&name, dims, init)
+                        .map(|t| flat_weights.push(t))
+                        .map_err(|e| {
+                            let e = e.to_string();
+                            let first = e.lines().next().unwrap_or_default();
+                            RnnError::Config(format!(
+                                "cannot allocate the encoder's {name}: {first}"
+                            ))
+                        })
+                };
+                var(format!("weight_ih_l{layer}{sfx}"), &[gate_dim, in_dim])?;
+                var(format!("weight_hh_l{layer}{sfx}"), &[gate_dim, h])?;
+                var(format!("bias_ih_l{layer}{sfx}"), &[gate_dim])?;
+                var(format!("bias_hh_l{layer}{sfx}"), &[gate_dim])?;
             }
         }
         let projection = config

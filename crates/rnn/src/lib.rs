@@ -48,7 +48,10 @@ mod encoder;
 pub mod summary;
 
 pub use attention::{Attention, AttentionKind, PreparedKeys};
-pub use encoder::{length_mask, Cell, Encoder, EncoderConfig, EncoderOutput, State, Subsample};
+pub use encoder::{
+    length_mask, Cell, Encoder, EncoderConfig, EncoderOutput, State, Subsample, MAX_LAYERS,
+    MAX_PARAMETERS, MAX_SIZE, MAX_SUBSAMPLE,
+};
 pub use summary::{count_params, keras_rnn_param_count, rnn_param_count, Summary, SummaryRow};
 
 /// Errors from building or running the modules of this crate.

@@ -47,8 +47,9 @@ impl DeviceArg {
 /// application's `--help` appends its own with [`HelpDefaults`].
 #[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct TrainArgs {
-    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-    #[arg(long, default_value_t = 0)]
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = threads)]
     pub threads: usize,
     /// Where to train.
     #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
@@ -63,32 +64,32 @@ pub struct TrainArgs {
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Base learning rate.
-    #[arg(long)]
+    #[arg(long, value_parser = finite_f64)]
     pub lr: Option<f64>,
     /// Optimiser.
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerKind>,
     /// Weight decay (AdamW: decoupled; others: L2).
-    #[arg(long)]
+    #[arg(long, value_parser = finite_f64)]
     pub weight_decay: Option<f64>,
     /// Momentum of SGD and RMSprop (Adam and AdamW have none).
-    #[arg(long)]
+    #[arg(long, value_parser = finite_f64)]
     pub momentum: Option<f64>,
     /// Learning-rate decay after the warm-up.
     #[arg(long, value_enum)]
     pub schedule: Option<DecayKind>,
-    /// Linear warm-up steps.
-    #[arg(long)]
+    /// Linear warm-up steps (at most 1000000000).
+    #[arg(long, value_parser = warmup_steps)]
     pub warmup_steps: Option<u64>,
     /// Clip the global gradient norm to this value.
-    #[arg(long)]
+    #[arg(long, value_parser = finite_f64)]
     pub clip_grad_norm: Option<f64>,
     /// Stop after this many epochs without improvement of the monitored metric.
     #[arg(long)]
     pub patience: Option<usize>,
     /// Fraction of the training data held out for validation (Keras-style:
     /// the last examples).
-    #[arg(long)]
+    #[arg(long, value_parser = finite_f64)]
     pub validation_split: Option<f64>,
     /// Plain progress lines instead of bars (still one line per epoch with
     /// the loss, the validation metrics and the time).
@@ -105,6 +106,107 @@ pub struct TrainArgs {
     /// last checkpoint) or skip the batch (too many in a row still stop).
     #[arg(long, value_enum, default_value_t = OnNan::Stop)]
     pub on_nan: OnNan,
+}
+
+/// The most `--threads` any binary accepts: more is a usage error, not a
+/// number of threads (between the cores and this, [`set_threads`] caps).
+pub const MAX_THREADS: usize = 65_536;
+/// The widest beam (`--beam`) any binary accepts: the search keeps this
+/// many hypotheses, each with its decoder state, per step.
+pub const MAX_BEAM: usize = 1024;
+/// The longest linear warm-up (`--warmup-steps`) accepted.
+pub const MAX_WARMUP_STEPS: u64 = 1_000_000_000;
+
+/// `clap` value parser: a finite number (refuses `nan`, `inf`, `-inf`).
+pub fn finite_f64(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) => Err("must be a finite number".into()),
+        Err(_) => Err("not a number".into()),
+    }
+}
+
+/// `clap` value parser: a probability, a number in [0, 1].
+pub fn probability(s: &str) -> Result<f64, String> {
+    let v = finite_f64(s).map_err(|_| "must be a number between 0 and 1".to_string())?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be a number between 0 and 1".into())
+    }
+}
+
+/// A `clap` value parser of a finite number in `[lo, hi]`, for options with
+/// documented limits: `value_parser = f64_in(1.0, 3600.0)`.
+pub fn f64_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+    move |s| {
+        let v = finite_f64(s).map_err(|_| format!("must be a number from {lo} to {hi}"))?;
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("must be from {lo} to {hi}"))
+        }
+    }
+}
+
+/// A `clap` value parser of an integer in `[lo, hi]` (model sizes and
+/// other options with documented limits): `value_parser = i64_in(1, 4096)`.
+pub fn i64_in(lo: i64, hi: i64) -> impl Fn(&str) -> Result<i64, String> + Clone + Send + Sync {
+    move |s| match s.trim().parse::<i64>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(format!("must be an integer from {lo} to {hi}")),
+    }
+}
+
+/// A `clap` value parser of a count in `[lo, hi]`: `value_parser = usize_in(1, 64)`.
+pub fn usize_in(
+    lo: usize,
+    hi: usize,
+) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync {
+    move |s| match s.trim().parse::<usize>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+        _ => Err(format!("must be an integer from {lo} to {hi}")),
+    }
+}
+
+/// `clap` value parser of `--threads`: 0 (libtorch's default) to [`MAX_THREADS`].
+pub fn threads(s: &str) -> Result<usize, String> {
+    usize_in(0, MAX_THREADS)(s)
+        .map_err(|_| format!("must be a number of threads from 0 (one per core) to {MAX_THREADS}"))
+}
+
+/// `clap` value parser of `--beam`: a width from 1 to [`MAX_BEAM`].
+pub fn beam_width(s: &str) -> Result<usize, String> {
+    usize_in(1, MAX_BEAM)(s)
+}
+
+/// `clap` value parser of `--warmup-steps`: 0 to [`MAX_WARMUP_STEPS`].
+pub fn warmup_steps(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(v) if v <= MAX_WARMUP_STEPS => Ok(v),
+        _ => Err(format!("must be an integer from 0 to {MAX_WARMUP_STEPS}")),
+    }
+}
+
+/// Applies `--threads`: 0 leaves libtorch's default (one per core); more
+/// than the CPU cores this process may use are capped to them, with a
+/// one-line note on stderr (more threads than cores only slow libtorch's
+/// OpenMP pool down). Returns the number set (0: default).
+pub fn set_threads(n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|c| c.get())
+        .unwrap_or(n);
+    let n = if n > cores {
+        eprintln!("note: --threads {n} is more than the {cores} CPU cores; using {cores}");
+        cores
+    } else {
+        n
+    };
+    tch::set_num_threads(n.min(i32::MAX as usize) as i32);
+    n
 }
 
 /// Files of a model directory that say it holds a finished or partial run.
@@ -127,9 +229,7 @@ impl TrainArgs {
     /// thing in `main` too, so that every worker thread inherits it).
     pub fn setup(&self) -> Result<Device, TrainError> {
         crate::cpu::flush_denormals();
-        if self.threads > 0 {
-            tch::set_num_threads(self.threads as i32);
-        }
+        set_threads(self.threads);
         tch::manual_seed(self.seed as i64);
         self.device.resolve()
     }
