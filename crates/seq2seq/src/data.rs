@@ -47,24 +47,77 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     }
 }
 
+/// Longest line, in bytes, that the readers accept (one sentence; a
+/// longer one, such as a binary file without line breaks, is an error
+/// naming the line instead of an unbounded allocation).
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Why [`read_line_limited`] refused a line.
+#[derive(Debug)]
+pub enum LineError {
+    /// More than [`MAX_LINE_BYTES`] before a line break.
+    TooLong,
+    /// Not UTF-8.
+    NotUtf8,
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::TooLong => write!(f, "line longer than {MAX_LINE_BYTES} bytes"),
+            LineError::NotUtf8 => f.write_str("not valid UTF-8"),
+            LineError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The next line of `reader` without its line end (`\n` or `\r\n`), or
+/// `None` at the end; never holds more than [`MAX_LINE_BYTES`] of it.
+pub fn read_line_limited<R: BufRead>(
+    reader: &mut R,
+) -> std::result::Result<Option<String>, LineError> {
+    let mut buf = Vec::new();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut buf)
+        .map_err(LineError::Io)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if buf.len() > MAX_LINE_BYTES {
+        return Err(LineError::TooLong);
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| LineError::NotUtf8)
+}
+
 /// The lines of a UTF-8 text file, gzip-compressed or not (detected from the
-/// content), without line ends (`\n` or `\r\n`). Empty lines are kept.
+/// content), without line ends (`\n` or `\r\n`). Empty lines are kept; a
+/// line longer than [`MAX_LINE_BYTES`] is an error naming it.
 pub fn read_lines(path: &Path) -> Result<Vec<String>> {
-    let reader = open(path)?;
+    let mut reader = open(path)?;
     let mut lines = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                Seq2SeqError::BadLine {
+    loop {
+        let line = match read_line_limited(&mut reader) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(LineError::Io(e)) => return Err(Seq2SeqError::io(path, e)),
+            Err(e) => {
+                return Err(Seq2SeqError::BadLine {
                     path: path.to_path_buf(),
-                    line: i + 1,
-                    message: "not valid UTF-8".into(),
-                }
-            } else {
-                Seq2SeqError::io(path, e)
+                    line: lines.len() + 1,
+                    message: e.to_string(),
+                })
             }
-        })?;
-        let line = line.strip_suffix('\r').map(str::to_string).unwrap_or(line);
+        };
         lines.push(line);
     }
     Ok(lines)

@@ -1,12 +1,14 @@
 //! The `seq2seq` command: argument parsing and printing only; the work lives
 //! in the `sori_seq2seq` library.
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use sori_rnn::{AttentionKind, Cell};
+use sori_rnn::{AttentionKind, Cell, MAX_LAYERS, MAX_SIZE};
 use sori_seq2seq::data::{drop_empty, held_out_split, read_multi30k, read_parallel, read_tsv};
+use sori_seq2seq::data::{read_line_limited, LineError};
+use sori_seq2seq::model::MAX_VOCAB;
 use sori_seq2seq::{
     evaluate, train, DecodeOptions, ModelConfig, Multi30kSplit, Pair, TrainOptions, Translator,
 };
@@ -50,17 +52,18 @@ seq2seq translate --model models/de-en < sentences.de > sentences.en")]
         /// Model directory written by `seq2seq train`.
         #[arg(long)]
         model: PathBuf,
-        /// Beam width (1 = greedy).
-        #[arg(long, default_value_t = 5)]
+        /// Beam width (1 = greedy; at most 1024).
+        #[arg(long, default_value_t = 5, value_parser = sori_train::beam_width)]
         beam: usize,
         /// Length-normalisation exponent (GNMT length penalty).
-        #[arg(long, default_value_t = 0.6)]
+        #[arg(long, default_value_t = 0.6, value_parser = sori_train::finite_f64)]
         alpha: f64,
         /// Draw the attention matrix of TEXT as a PNG heat map.
         #[arg(long, value_name = "PNG")]
         attention: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+        /// core; more than the cores are capped to them with a note; at most 65536).
+        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
         threads: usize,
     },
     /// Translate --src-file and score against --ref: BLEU (sacreBLEU
@@ -79,17 +82,18 @@ seq2seq eval --model models/de-en --src-file test.de --ref test.en --beam 1 --ou
         /// Reference translations, line-aligned with --src-file.
         #[arg(long = "ref", value_name = "REF")]
         reference: PathBuf,
-        /// Beam width (1 = greedy).
-        #[arg(long, default_value_t = 5)]
+        /// Beam width (1 = greedy; at most 1024).
+        #[arg(long, default_value_t = 5, value_parser = sori_train::beam_width)]
         beam: usize,
         /// Length-normalisation exponent (GNMT length penalty).
-        #[arg(long, default_value_t = 0.6)]
+        #[arg(long, default_value_t = 0.6, value_parser = sori_train::finite_f64)]
         alpha: f64,
         /// Also write the translations here.
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+        /// core; more than the cores are capped to them with a note; at most 65536).
+        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
         threads: usize,
     },
     /// Score a translation file against references (no model).
@@ -138,28 +142,28 @@ struct TrainCmd {
     #[arg(long)]
     reverse: bool,
     /// Fraction held out as a test set (Tatoeba, --tsv, --src-file), seeded.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = sori_train::finite_f64)]
     test_fraction: f64,
     /// Fraction of the rest used for validation (when no validation split exists).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = sori_train::finite_f64)]
     val_fraction: f64,
     /// Use only the first N training pairs (all unless given).
     #[arg(long)]
     limit: Option<usize>,
-    /// BPE vocabulary size of each side.
-    #[arg(long, default_value_t = 8000)]
+    /// BPE vocabulary size of each side (at most 1048576).
+    #[arg(long, default_value_t = 8000, value_parser = sori_train::usize_in(1, MAX_VOCAB as usize))]
     vocab_size: usize,
-    /// Embedding size (source and target).
-    #[arg(long, default_value_t = 256)]
+    /// Embedding size (source and target; 1 to 16384).
+    #[arg(long, default_value_t = 256, value_parser = sori_train::i64_in(1, MAX_SIZE))]
     emb: i64,
-    /// Encoder units per direction.
-    #[arg(long, default_value_t = 256)]
+    /// Encoder units per direction (1 to 16384).
+    #[arg(long, default_value_t = 256, value_parser = sori_train::i64_in(1, MAX_SIZE))]
     hidden: i64,
-    /// Encoder layers (each bidirectional).
-    #[arg(long, default_value_t = 1)]
+    /// Encoder layers (each bidirectional; 1 to 64).
+    #[arg(long, default_value_t = 1, value_parser = sori_train::i64_in(1, MAX_LAYERS))]
     layers: i64,
-    /// Decoder units.
-    #[arg(long, default_value_t = 256)]
+    /// Decoder units (1 to 16384).
+    #[arg(long, default_value_t = 256, value_parser = sori_train::i64_in(1, MAX_SIZE))]
     dec_hidden: i64,
     /// gru or lstm.
     #[arg(long, default_value = "gru")]
@@ -167,17 +171,17 @@ struct TrainCmd {
     /// bahdanau, luong (general) or dot.
     #[arg(long, default_value = "bahdanau")]
     attention: String,
-    /// Attention size (Bahdanau's hidden layer).
-    #[arg(long, default_value_t = 256)]
+    /// Attention size (Bahdanau's hidden layer; 1 to 16384).
+    #[arg(long, default_value_t = 256, value_parser = sori_train::i64_in(1, MAX_SIZE))]
     attn_dim: i64,
     /// Dropout on embeddings and before the output layer.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, value_parser = sori_train::finite_f64)]
     dropout: f64,
     /// Separate output layer instead of the tied target embedding.
     #[arg(long)]
     no_tie: bool,
     /// Label smoothing of the cross-entropy, in [0, 1).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = sori_train::finite_f64)]
     label_smoothing: f64,
     /// Skip training pairs longer than this many pieces.
     #[arg(long, default_value_t = 64)]
@@ -185,8 +189,8 @@ struct TrainCmd {
     /// Print N validation translations after each epoch.
     #[arg(long, default_value_t = 2)]
     samples: usize,
-    /// Beam width for the final test-set score.
-    #[arg(long, default_value_t = 5)]
+    /// Beam width for the final test-set score (at most 1024).
+    #[arg(long, default_value_t = 5, value_parser = sori_train::beam_width)]
     beam: usize,
     #[command(flatten)]
     train: TrainArgs,
@@ -375,12 +379,6 @@ fn run_train(c: TrainCmd) -> Result<()> {
     Ok(())
 }
 
-fn set_threads(n: usize) {
-    if n > 0 {
-        tch::set_num_threads(n as i32);
-    }
-}
-
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
     sori_train::configure_process();
@@ -403,7 +401,7 @@ fn run() -> Result<()> {
             attention,
             threads,
         } => {
-            set_threads(threads);
+            sori_train::set_threads(threads);
             let t = Translator::load(&model, Device::Cpu)?;
             let opts = DecodeOptions { beam, alpha };
             match text {
@@ -428,10 +426,17 @@ fn run() -> Result<()> {
                     if attention.is_some() {
                         bail!("--attention needs a TEXT argument");
                     }
-                    let stdin = std::io::stdin();
+                    let mut stdin = std::io::stdin().lock();
                     let mut stdout = std::io::stdout().lock();
-                    for line in stdin.lock().lines() {
-                        let line = line.map_err(|e| anyhow::anyhow!("stdin: {e}"))?;
+                    let mut number = 0;
+                    loop {
+                        number += 1;
+                        let line = match read_line_limited(&mut stdin) {
+                            Ok(Some(line)) => line,
+                            Ok(None) => break,
+                            Err(LineError::Io(e)) => bail!("stdin: {e}"),
+                            Err(e) => bail!("stdin: line {number}: {e}"),
+                        };
                         let out = t.translate(&line, &opts)?;
                         writeln!(stdout, "{}", out.text)?;
                         stdout.flush()?;
@@ -449,7 +454,7 @@ fn run() -> Result<()> {
             output,
             threads,
         } => {
-            set_threads(threads);
+            sori_train::set_threads(threads);
             let t = Translator::load(&model, Device::Cpu)?;
             let pairs = read_parallel(&src_file, &reference)?;
             let srcs: Vec<&str> = pairs.iter().map(|p| p.src.as_str()).collect();

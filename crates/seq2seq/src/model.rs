@@ -27,6 +27,9 @@ use tch::{nn, nn::Module, Device, Kind, Tensor};
 use crate::error::{Result, Seq2SeqError};
 use crate::subword::PAD;
 
+/// Largest sub-word vocabulary of either side.
+pub const MAX_VOCAB: i64 = 1 << 20;
+
 /// Architecture, stored in the model directory's `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
@@ -65,18 +68,55 @@ impl ModelConfig {
         }
     }
 
+    /// Parameters of the model this configuration builds, computed before
+    /// anything is allocated (`None` on overflow).
+    pub fn parameters(&self) -> Option<i64> {
+        let key_dim = self.enc_hidden.checked_mul(2)?;
+        let enc = EncoderConfig::new(self.cell, self.emb_dim, self.enc_hidden)
+            .layers(self.enc_layers)
+            .bidirectional(true)
+            .parameters()?;
+        let dec_input = self.emb_dim.checked_add(key_dim.max(self.emb_dim))?;
+        let dec = EncoderConfig::new(self.cell, dec_input, self.dec_hidden).parameters()?;
+        let emb = self
+            .src_vocab
+            .checked_add(self.tgt_vocab)?
+            .checked_mul(self.emb_dim)?;
+        let bridge = key_dim.checked_add(1)?.checked_mul(self.dec_hidden)?;
+        let attn = self
+            .dec_hidden
+            .checked_add(key_dim)?
+            .checked_add(1)?
+            .checked_mul(self.attn_dim.max(key_dim))?;
+        let combine = self
+            .dec_hidden
+            .checked_add(key_dim)?
+            .checked_add(self.emb_dim)?
+            .checked_add(1)?
+            .checked_mul(self.emb_dim)?;
+        let out = self.emb_dim.checked_add(1)?.checked_mul(self.tgt_vocab)?;
+        [enc, dec, emb, bridge, attn, combine, out]
+            .into_iter()
+            .try_fold(0i64, |a, b| a.checked_add(b))
+    }
+
+    /// Checks every size against its limit (vocabularies up to
+    /// [`MAX_VOCAB`], layers up to [`sori_rnn::MAX_LAYERS`], other sizes up
+    /// to [`sori_rnn::MAX_SIZE`], the whole model up to
+    /// [`sori_rnn::MAX_PARAMETERS`]) before anything is allocated.
     pub(crate) fn validate(&self) -> Result<()> {
-        for (name, v) in [
-            ("source vocabulary", self.src_vocab),
-            ("target vocabulary", self.tgt_vocab),
-            ("embedding size", self.emb_dim),
-            ("encoder size", self.enc_hidden),
-            ("encoder layers", self.enc_layers),
-            ("decoder size", self.dec_hidden),
+        for (name, v, max) in [
+            ("source vocabulary", self.src_vocab, MAX_VOCAB),
+            ("target vocabulary", self.tgt_vocab, MAX_VOCAB),
+            ("embedding size", self.emb_dim, sori_rnn::MAX_SIZE),
+            ("encoder size", self.enc_hidden, sori_rnn::MAX_SIZE),
+            ("encoder layers", self.enc_layers, sori_rnn::MAX_LAYERS),
+            ("decoder size", self.dec_hidden, sori_rnn::MAX_SIZE),
+            ("attention size", self.attn_dim, sori_rnn::MAX_SIZE),
         ] {
-            if v < 1 {
+            if !(1..=max).contains(&v) {
                 return Err(Seq2SeqError::Config(format!(
-                    "{name} must be >= 1, got {v}"
+                    "{name} must be from 1 to {max}, got {v}"
                 )));
             }
         }
@@ -86,7 +126,14 @@ impl ModelConfig {
                 self.dropout
             )));
         }
-        Ok(())
+        match self.parameters() {
+            Some(n) if n <= sori_rnn::MAX_PARAMETERS => Ok(()),
+            n => Err(Seq2SeqError::Config(format!(
+                "a model of {} parameters is larger than the limit of {}",
+                n.map_or("too many".to_string(), |n| n.to_string()),
+                sori_rnn::MAX_PARAMETERS
+            ))),
+        }
     }
 }
 

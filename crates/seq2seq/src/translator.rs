@@ -48,6 +48,27 @@ pub struct DecodeOptions {
     pub alpha: f64,
 }
 
+impl DecodeOptions {
+    /// Refuses a beam wider than [`sori_train::MAX_BEAM`] (the search keeps
+    /// that many decoder states) and a non-finite `alpha`.
+    pub fn validate(&self) -> Result<()> {
+        if self.beam > sori_train::MAX_BEAM {
+            return Err(Seq2SeqError::Config(format!(
+                "beam width {} is above the limit of {}",
+                self.beam,
+                sori_train::MAX_BEAM
+            )));
+        }
+        if !self.alpha.is_finite() {
+            return Err(Seq2SeqError::Config(format!(
+                "length-penalty alpha must be finite, got {}",
+                self.alpha
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
@@ -107,6 +128,12 @@ impl Translator {
         }
         let md = ModelDir::new(dir);
         let config: TranslatorConfig = md.read_config(KIND)?;
+        // Sizes are checked against their limits before anything is read
+        // or allocated.
+        config
+            .model
+            .validate()
+            .map_err(|e| Seq2SeqError::Model(format!("{}: {e}", md.config_path().display())))?;
         let src_tok = Subword::load(&dir.join(SRC_TOKENIZER))?;
         let tgt_tok = Subword::load(&dir.join(TGT_TOKENIZER))?;
         if src_tok.vocab_size() as i64 != config.model.src_vocab
@@ -162,6 +189,7 @@ impl Translator {
     }
 
     fn translate_inner(&self, text: &str, opts: &DecodeOptions, keep: bool) -> Result<Translation> {
+        opts.validate()?;
         if text.trim().is_empty() {
             return Ok(Translation {
                 text: String::new(),
