@@ -46,7 +46,7 @@ fn reviews(n: usize) -> Vec<String> {
     let mut rng = SplitMix64::new(9);
     (0..n)
         .map(|_| {
-            let w: Vec<&str> = (0..230).map(|_| WORDS[rng.below(WORDS.len())]).collect();
+            let w: Vec<&str> = (0..230).map(|_| WORDS[rng.index(WORDS.len())]).collect();
             format!("{}.", w.join(" "))
         })
         .collect()

@@ -345,34 +345,9 @@ pub fn load_acl_tar_gz(path: &Path, part: &str) -> Result<Vec<Review>> {
     Ok(found.into_iter().map(|(_, r)| r).collect())
 }
 
-/// A deterministic 64-bit generator (SplitMix64) so the split never depends
-/// on another crate's random stream.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    /// Fisher-Yates shuffle.
-    pub fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            let j = self.below(i + 1);
-            v.swap(i, j);
-        }
-    }
-}
+/// The split's generator: the workspace's one SplitMix64 (`sori_train::Rng`),
+/// so the split never depends on another crate's random stream.
+pub type SplitMix64 = sori_train::Rng;
 
 /// Splits reviews into (train, held out): each label's reviews are shuffled
 /// with `seed` and `held_out` of them go to the held-out part; both parts are
@@ -388,13 +363,13 @@ pub fn split_stratified(
     let mut train = Vec::new();
     let mut test = Vec::new();
     for group in [&mut pos, &mut neg] {
-        rng.shuffle(group);
+        rng.shuffle_modulo(group);
         let n_test = (group.len() as f64 * held_out).round() as usize;
         test.extend(group.drain(..n_test));
         train.append(group);
     }
-    rng.shuffle(&mut train);
-    rng.shuffle(&mut test);
+    rng.shuffle_modulo(&mut train);
+    rng.shuffle_modulo(&mut test);
     (train, test)
 }
 
@@ -594,5 +569,15 @@ mod tests {
         all.dedup();
         assert_eq!(all.len(), 1000);
         assert_eq!(split_stratified(reviews, 0.2, 7).1, test);
+    }
+
+    /// The split's shuffle, pinned to an independent SplitMix64 in Python
+    /// (modulo Fisher-Yates from seed 42): a changed stream would silently
+    /// move reviews between the README's train and held-out parts.
+    #[test]
+    fn the_split_stream_is_pinned() {
+        let mut v: Vec<usize> = (0..10).collect();
+        SplitMix64::new(42).shuffle_modulo(&mut v);
+        assert_eq!(v, [0, 9, 5, 8, 6, 4, 7, 2, 1, 3]);
     }
 }

@@ -156,9 +156,9 @@ mod tests {
         for trial in 0..50 {
             let n = 5 + trial * 7;
             // Coarse scores so ties are common.
-            let scores: Vec<f64> = (0..n).map(|_| rng.below(11) as f64 / 10.0).collect();
+            let scores: Vec<f64> = (0..n).map(|_| rng.index(11) as f64 / 10.0).collect();
             let labels: Vec<u8> = (0..n)
-                .map(|i| (rng.below(3) == 0 || i == 0) as u8)
+                .map(|i| (rng.index(3) == 0 || i == 0) as u8)
                 .collect();
             let mut labels = labels;
             labels[1] = 0;

@@ -31,11 +31,11 @@ fn reviews(n: usize, seed: u64) -> Vec<Review> {
         .map(|i| {
             let label = (i % 2) as u8;
             let cue = if label == 1 { &POS } else { &NEG };
-            let len = 8 + rng.below(10);
-            let mut words: Vec<&str> = (0..len).map(|_| FILLER[rng.below(FILLER.len())]).collect();
+            let len = 8 + rng.index(10);
+            let mut words: Vec<&str> = (0..len).map(|_| FILLER[rng.index(FILLER.len())]).collect();
             for _ in 0..3 {
-                let at = rng.below(words.len());
-                words[at] = cue[rng.below(cue.len())];
+                let at = rng.index(words.len());
+                words[at] = cue[rng.index(cue.len())];
             }
             Review {
                 text: format!("{}.<br />The End!", words.join(" ")),

@@ -61,6 +61,42 @@ impl Rng {
             items.swap(i, j);
         }
     }
+
+    /// `next_u64() % n` (n > 0): biased by less than `n / 2^64`, immaterial
+    /// for the sizes drawn here. The IMDB split and the speech corpora were
+    /// drawn with these modulo draws, so they keep them: the same seed must
+    /// give the same split or corpus forever.
+    pub fn index(&mut self, n: usize) -> usize {
+        assert!(n > 0, "Rng::index(0)");
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// Uniform integer in `lo..=hi` by a modulo draw ([`Rng::index`]).
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        assert!(lo <= hi, "empty range {lo}..={hi}");
+        lo + self.index(hi - lo + 1)
+    }
+
+    /// A uniformly chosen element (modulo draw).
+    pub fn choose<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.index(items.len())]
+    }
+
+    /// A standard normal draw (Box-Muller, one per two uniforms).
+    pub fn normal(&mut self) -> f64 {
+        let u1 = self.next_f64().max(1e-300);
+        let u2 = self.next_f64();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
+    /// Fisher-Yates with modulo draws ([`Rng::index`]): the shuffle of the
+    /// IMDB split and the speech corpora (see there).
+    pub fn shuffle_modulo<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.index(i + 1);
+            items.swap(i, j);
+        }
+    }
 }
 
 /// Splits off the last `fraction` of `examples` as validation data, before
