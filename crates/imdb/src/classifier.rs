@@ -139,6 +139,12 @@ impl Classifier {
             dir: dir.to_path_buf(),
             message: e.to_string(),
         })?;
+        // Sizes are checked against their limits before anything is read
+        // or allocated.
+        cfg.model.validate().map_err(|e| ImdbError::BadData {
+            path: md.config_path(),
+            message: e.to_string(),
+        })?;
         let vocab_path = dir.join(VOCAB_FILE);
         if !vocab_path.is_file() {
             return Err(ImdbError::MissingModelFile {

@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use sori_imdb::classifier::{read_review_lines, Classifier};
 use sori_imdb::data::{self, Subset};
-use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet};
+use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet, MAX_MAXLEN, MAX_NUM_WORDS};
 use sori_imdb::train::{default_train_config, train, DEFAULT_VALIDATION_SPLIT};
 use sori_train::{HelpDefaults, TrainArgs, TrainConfig};
 use std::path::{Path, PathBuf};
@@ -28,15 +28,20 @@ struct ArchArgs {
     // spelling of this option still works.
     #[arg(long, alias = "model", default_value = "lstm")]
     arch: Arch,
-    #[arg(long, help = per_arch_help("Vocabulary size (Embedding rows, 4 reserved ids)", |c| c.num_words.to_string()))]
+    #[arg(long, value_parser = sori_train::i64_in(5, MAX_NUM_WORDS),
+          help = per_arch_help("Vocabulary size (Embedding rows, 4 reserved ids; 5 to 16777216)", |c| c.num_words.to_string()))]
     num_words: Option<i64>,
-    #[arg(long, help = per_arch_help("Words kept per review (pad_sequences maxlen)", |c| c.maxlen.to_string()))]
+    #[arg(long, value_parser = sori_train::usize_in(1, MAX_MAXLEN),
+          help = per_arch_help("Words kept per review (pad_sequences maxlen; 1 to 10000)", |c| c.maxlen.to_string()))]
     maxlen: Option<usize>,
-    #[arg(long, help = per_arch_help("Embedding size", |c| c.embedding_dim.to_string()))]
+    #[arg(long, value_parser = sori_train::i64_in(1, sori_rnn::MAX_SIZE),
+          help = per_arch_help("Embedding size (1 to 16384)", |c| c.embedding_dim.to_string()))]
     embedding_dim: Option<i64>,
-    #[arg(long, help = per_arch_help("Recurrent units per direction", |c| c.hidden.to_string()))]
+    #[arg(long, value_parser = sori_train::i64_in(1, sori_rnn::MAX_SIZE),
+          help = per_arch_help("Recurrent units per direction (1 to 16384)", |c| c.hidden.to_string()))]
     hidden: Option<i64>,
-    #[arg(long, help = per_arch_help("Dropout on embeddings and before the output layer", |c| c.dropout.to_string()))]
+    #[arg(long, value_parser = sori_train::finite_f64,
+          help = per_arch_help("Dropout on embeddings and before the output layer", |c| c.dropout.to_string()))]
     dropout: Option<f64>,
 }
 
@@ -165,9 +170,10 @@ imdb classify --file reviews.txt --model models/imdb-lstm")]
         /// when no TEXT is given].
         #[arg(long)]
         file: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: i32,
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+        /// core; more than the cores are capped to them with a note; at most 65536).
+        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+        threads: usize,
     },
     /// Accuracy, precision, recall, F1, ROC AUC and confusion matrix on labelled reviews.
     #[command(after_help = "Examples:\n  \
@@ -186,9 +192,10 @@ imdb eval --model models/imdb-lstm --data reviews.tsv --subset all --json")]
         /// Print the report as one JSON line.
         #[arg(long)]
         json: bool,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-        #[arg(long, default_value_t = 0)]
-        threads: i32,
+        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+        /// core; more than the cores are capped to them with a note; at most 65536).
+        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+        threads: usize,
     },
 }
 
@@ -209,12 +216,6 @@ fn load_data(path: &Path, subset: Subset) -> Result<Vec<data::Review>> {
         );
     }
     Ok(data::load(path, subset)?)
-}
-
-fn set_threads(n: i32) {
-    if n > 0 {
-        tch::set_num_threads(n);
-    }
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -300,7 +301,7 @@ fn run(cli: Cli) -> Result<()> {
             file,
             threads,
         } => {
-            set_threads(threads);
+            sori_train::set_threads(threads);
             let texts: Vec<String> = match (&file, text.is_empty()) {
                 (Some(_), false) => bail!("give reviews as arguments or with --file, not both"),
                 (Some(f), true) => read_review_lines(f)?,
@@ -323,7 +324,7 @@ fn run(cli: Cli) -> Result<()> {
             json,
             threads,
         } => {
-            set_threads(threads);
+            sori_train::set_threads(threads);
             let clf = Classifier::load(&model, Device::Cpu)?;
             let reviews = load_data(&data_path, subset)?;
             let rep = clf.evaluate(&reviews)?;

@@ -102,6 +102,13 @@ impl std::fmt::Display for Arch {
     }
 }
 
+/// Largest vocabulary (`num_words`).
+pub const MAX_NUM_WORDS: i64 = 1 << 24;
+/// Most words kept per review (`maxlen`).
+pub const MAX_MAXLEN: usize = 10_000;
+/// Most hashed n-gram buckets of the NB branch.
+pub const MAX_NGRAM_BUCKETS: i64 = 1 << 26;
+
 /// Everything that defines a model's shape and input pipeline; saved as part
 /// of the model directory's `config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +159,69 @@ impl ModelConfig {
                 dropout: 0.3,
                 ngram_buckets: 1 << 20,
             },
+        }
+    }
+
+    /// Parameters of the network this configuration builds, computed
+    /// before anything is allocated (`None` on overflow).
+    pub fn parameters(&self) -> Option<i64> {
+        let emb = self.num_words.checked_mul(self.embedding_dim)?;
+        let (rnn, dense_in) = match self.arch.cell() {
+            None => (
+                0,
+                self.embedding_dim
+                    .checked_mul(i64::try_from(self.maxlen).ok()?)?,
+            ),
+            Some((cell, bi)) => {
+                let cfg =
+                    EncoderConfig::new(cell, self.embedding_dim, self.hidden).bidirectional(bi);
+                let out = cfg.output_dim();
+                let dense_in = if self.arch == Arch::Best {
+                    2 * out
+                } else {
+                    out
+                };
+                (cfg.parameters()?, dense_in)
+            }
+        };
+        let ngram = self.ngram_buckets.checked_mul(2)?;
+        [emb, rnn, dense_in.checked_add(1)?, ngram]
+            .into_iter()
+            .try_fold(0i64, |a, b| a.checked_add(b))
+    }
+
+    /// Checks every size against its limit ([`MAX_NUM_WORDS`],
+    /// [`MAX_MAXLEN`], [`MAX_NGRAM_BUCKETS`], [`sori_rnn::MAX_SIZE`] for the
+    /// embedding and hidden sizes, [`sori_rnn::MAX_PARAMETERS`] for the
+    /// whole network) before anything is allocated; the error names the field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(ImdbError::Invalid(m));
+        for (name, v, lo, hi) in [
+            ("num_words", self.num_words, 5, MAX_NUM_WORDS),
+            ("embedding_dim", self.embedding_dim, 1, sori_rnn::MAX_SIZE),
+            ("hidden", self.hidden, 1, sori_rnn::MAX_SIZE),
+            ("ngram_buckets", self.ngram_buckets, 0, MAX_NGRAM_BUCKETS),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return bad(format!("{name} must be from {lo} to {hi}, got {v}"));
+            }
+        }
+        if !(1..=MAX_MAXLEN).contains(&self.maxlen) {
+            return bad(format!(
+                "maxlen must be from 1 to {MAX_MAXLEN}, got {}",
+                self.maxlen
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!("dropout must be in [0, 1), got {}", self.dropout));
+        }
+        match self.parameters() {
+            Some(n) if n <= sori_rnn::MAX_PARAMETERS => Ok(()),
+            n => bad(format!(
+                "a network of {} parameters is larger than the limit of {}",
+                n.map_or("too many".to_string(), |n| n.to_string()),
+                sori_rnn::MAX_PARAMETERS
+            )),
         }
     }
 
@@ -335,6 +405,7 @@ impl SentimentNet {
     /// Creates the variables under `p` (names: `embedding`, `rnn`, `dense`,
     /// `ngram`).
     pub fn new(p: &nn::Path, config: &ModelConfig) -> Result<Self> {
+        config.validate()?;
         // Keras' Embedding initialiser (uniform in ±0.05), not libtorch's
         // N(0, 1): with RMSprop at 1e-3 the latter learns visibly slower.
         let embedding = nn::embedding(

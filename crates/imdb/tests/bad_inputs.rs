@@ -186,13 +186,25 @@ fn imdb_bad_input_matrix() {
         .output(&out_cfg("o-flags")),
         Row::new(
             "summary: sizes within their limits, too many parameters together",
-            ["summary", "--arch", "lstm", "--hidden", "16384", "--embedding-dim", "16384"],
+            [
+                "summary",
+                "--arch",
+                "lstm",
+                "--hidden",
+                "16384",
+                "--embedding-dim",
+                "16384",
+            ],
             1,
         )
         .mentions("parameters"),
         Row::new(
             "train: --warmup-steps u64::MAX",
-            train(&data, "o-flags", &["--warmup-steps", "18446744073709551615"]),
+            train(
+                &data,
+                "o-flags",
+                &["--warmup-steps", "18446744073709551615"],
+            ),
             2,
         )
         .mentions("--warmup-steps")
