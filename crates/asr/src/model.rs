@@ -70,6 +70,54 @@ impl AsrConfig {
         }
     }
 
+    /// Checks every size against its limit before anything is allocated:
+    /// the front end's (`n_mels` and `n_ceps` up to
+    /// [`sori_features::MAX_MELS`], and the rest of
+    /// [`sori_features::FeatureConfig::validate`]), the encoder's
+    /// ([`sori_rnn::EncoderConfig::validate`]: sizes up to
+    /// [`sori_rnn::MAX_SIZE`], layers up to [`sori_rnn::MAX_LAYERS`],
+    /// stacking up to [`sori_rnn::MAX_SUBSAMPLE`]), that the encoder reads
+    /// the front end's features, and the whole model against
+    /// [`sori_rnn::MAX_PARAMETERS`].
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(AsrError::Config(m));
+        let max = sori_features::MAX_MELS;
+        if self.frontend.n_ceps > max {
+            return bad(format!(
+                "n_ceps must be at most {max}, got {}",
+                self.frontend.n_ceps
+            ));
+        }
+        self.frontend
+            .feature_config()
+            .validate()
+            .map_err(|e| AsrError::Config(e.to_string()))?;
+        self.encoder
+            .validate()
+            .map_err(|e| AsrError::Config(e.to_string()))?;
+        let dim = self.frontend.dim() as i64;
+        if self.encoder.input != dim {
+            return bad(format!(
+                "the encoder reads {} features per frame but the front end makes {dim}",
+                self.encoder.input
+            ));
+        }
+        let output = self
+            .encoder
+            .output_dim()
+            .checked_add(1)
+            .and_then(|d| d.checked_mul(self.vocab.classes() as i64));
+        let total = output.and_then(|o| self.encoder.parameters()?.checked_add(o));
+        match total {
+            Some(n) if n <= sori_rnn::MAX_PARAMETERS => Ok(()),
+            n => bad(format!(
+                "a model of {} parameters is larger than the limit of {}",
+                n.map_or("too many".to_string(), |n| n.to_string()),
+                sori_rnn::MAX_PARAMETERS
+            )),
+        }
+    }
+
     /// Frames per encoder step.
     pub fn stack(&self) -> usize {
         match self.encoder.subsample {
@@ -95,6 +143,7 @@ pub struct AsrModel {
 impl AsrModel {
     /// Fresh (randomly initialised) model.
     pub fn new(config: AsrConfig, device: Device) -> Result<Self> {
+        config.validate()?;
         let vs = nn::VarStore::new(device);
         let encoder = Encoder::new(&(vs.root() / "encoder"), &config.encoder)
             .map_err(|e| AsrError::Config(e.to_string()))?;
@@ -123,6 +172,11 @@ impl AsrModel {
             });
         }
         let config: AsrConfig = md.read_config(MODEL_KIND)?;
+        // Sizes are checked against their limits before anything is allocated.
+        config.validate().map_err(|e| AsrError::Model {
+            path: md.config_path(),
+            message: e.to_string(),
+        })?;
         let mut model = AsrModel::new(config, device)?;
         let has_weights = md.weights_path(sori_train::Which::Best).exists()
             || md.weights_path(sori_train::Which::Last).exists();

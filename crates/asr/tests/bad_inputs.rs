@@ -131,7 +131,12 @@ fn asr_bad_input_matrix() {
         *factor = huge.clone();
     });
     let transcribe = |extra: &[&str]| -> Vec<String> {
-        let mut v = vec!["transcribe".to_string(), p(&ok), "--model".into(), m.clone()];
+        let mut v = vec![
+            "transcribe".to_string(),
+            p(&ok),
+            "--model".into(),
+            m.clone(),
+        ];
         v.extend(extra.iter().map(|s| s.to_string()));
         v
     };
@@ -170,81 +175,181 @@ fn asr_bad_input_matrix() {
     let mut rows = vec![
         // Values that must be refused as usage errors, and absurd sizes
         // (issue 21).
-        Row::new("transcribe: --chunk-seconds 0", transcribe(&["--chunk-seconds", "0"]), 2)
-            .mentions("--chunk-seconds"),
-        Row::new("transcribe: --chunk-seconds -1", transcribe(&["--chunk-seconds=-1"]), 2)
-            .mentions("--chunk-seconds"),
-        Row::new("transcribe: --chunk-seconds nan", transcribe(&["--chunk-seconds", "nan"]), 2)
-            .mentions("--chunk-seconds"),
-        Row::new("transcribe: --chunk-seconds 1e-9", transcribe(&["--chunk-seconds", "1e-9"]), 2)
-            .mentions("--chunk-seconds"),
-        Row::new("transcribe: --alpha nan", transcribe(&["--beam", "2", "--alpha", "nan"]), 2)
-            .mentions("--alpha"),
-        Row::new("transcribe: --beta -inf", transcribe(&["--beam", "2", "--beta=-inf"]), 2)
-            .mentions("--beta"),
-        Row::new("eval: --alpha 1,nan", eval_good(&["--beam", "2", "--alpha", "1,nan"]), 2)
-            .mentions("--alpha"),
-        Row::new("transcribe: --beam 10000000", transcribe(&["--beam", "10000000"]), 2)
-            .mentions("--beam"),
+        Row::new(
+            "transcribe: --chunk-seconds 0",
+            transcribe(&["--chunk-seconds", "0"]),
+            2,
+        )
+        .mentions("--chunk-seconds"),
+        Row::new(
+            "transcribe: --chunk-seconds -1",
+            transcribe(&["--chunk-seconds=-1"]),
+            2,
+        )
+        .mentions("--chunk-seconds"),
+        Row::new(
+            "transcribe: --chunk-seconds nan",
+            transcribe(&["--chunk-seconds", "nan"]),
+            2,
+        )
+        .mentions("--chunk-seconds"),
+        Row::new(
+            "transcribe: --chunk-seconds 1e-9",
+            transcribe(&["--chunk-seconds", "1e-9"]),
+            2,
+        )
+        .mentions("--chunk-seconds"),
+        Row::new(
+            "transcribe: --alpha nan",
+            transcribe(&["--beam", "2", "--alpha", "nan"]),
+            2,
+        )
+        .mentions("--alpha"),
+        Row::new(
+            "transcribe: --beta -inf",
+            transcribe(&["--beam", "2", "--beta=-inf"]),
+            2,
+        )
+        .mentions("--beta"),
+        Row::new(
+            "eval: --alpha 1,nan",
+            eval_good(&["--beam", "2", "--alpha", "1,nan"]),
+            2,
+        )
+        .mentions("--alpha"),
+        Row::new(
+            "transcribe: --beam 10000000",
+            transcribe(&["--beam", "10000000"]),
+            2,
+        )
+        .mentions("--beam"),
         Row::new("transcribe: --threads -1", transcribe(&["--threads=-1"]), 2)
             .mentions("--threads"),
-        Row::new("transcribe: --threads 4294967297", transcribe(&["--threads", "4294967297"]), 2)
-            .mentions("--threads"),
-        Row::new("align: --threads 4294967297", ["align", &p(&ok), "abc", "--model", &m, "--threads", "4294967297"], 2)
-            .mentions("--threads"),
+        Row::new(
+            "transcribe: --threads 4294967297",
+            transcribe(&["--threads", "4294967297"]),
+            2,
+        )
+        .mentions("--threads"),
+        Row::new(
+            "align: --threads 4294967297",
+            [
+                "align",
+                &p(&ok),
+                "abc",
+                "--model",
+                &m,
+                "--threads",
+                "4294967297",
+            ],
+            2,
+        )
+        .mentions("--threads"),
         Row::new(
             "transcribe: --threads above the cores is capped with a note",
             transcribe(&["--threads", "60000"]),
             0,
         )
         .mentions("note: --threads 60000 is more than the"),
-        Row::new("train: --noise-prob 2", train(&good_manifest, "o-flags", &["--noise-prob", "2"]), 2)
-            .mentions("--noise-prob")
-            .output(&d("o-flags").join("config.json")),
-        Row::new("train: --noise-prob nan", train(&good_manifest, "o-flags", &["--noise-prob", "nan"]), 2)
-            .mentions("--noise-prob")
-            .output(&d("o-flags").join("config.json")),
-        Row::new("train: --snr nan,nan", train(&good_manifest, "o-flags", &["--snr", "nan,nan"]), 2)
-            .mentions("--snr")
-            .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --noise-prob 2",
+            train(&good_manifest, "o-flags", &["--noise-prob", "2"]),
+            2,
+        )
+        .mentions("--noise-prob")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --noise-prob nan",
+            train(&good_manifest, "o-flags", &["--noise-prob", "nan"]),
+            2,
+        )
+        .mentions("--noise-prob")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --snr nan,nan",
+            train(&good_manifest, "o-flags", &["--snr", "nan,nan"]),
+            2,
+        )
+        .mentions("--snr")
+        .output(&d("o-flags").join("config.json")),
         Row::new(
             "train: --warmup-steps u64::MAX",
-            train(&good_manifest, "o-flags", &["--warmup-steps", "18446744073709551615"]),
+            train(
+                &good_manifest,
+                "o-flags",
+                &["--warmup-steps", "18446744073709551615"],
+            ),
             2,
         )
         .mentions("--warmup-steps")
         .output(&d("o-flags").join("config.json")),
-        Row::new("train: --threads 4294967297", train(&good_manifest, "o-flags", &["--threads", "4294967297"]), 2)
-            .mentions("--threads")
-            .output(&d("o-flags").join("config.json")),
-        Row::new("train: --hidden 1000000000", train(&good_manifest, "o-flags", &["--hidden", "1000000000"]), 2)
-            .mentions("--hidden")
-            .output(&d("o-flags").join("config.json")),
-        Row::new("train: --n-mels 1000000000", train(&good_manifest, "o-flags", &["--n-mels", "1000000000"]), 2)
-            .mentions("--n-mels")
-            .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --threads 4294967297",
+            train(&good_manifest, "o-flags", &["--threads", "4294967297"]),
+            2,
+        )
+        .mentions("--threads")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --hidden 1000000000",
+            train(&good_manifest, "o-flags", &["--hidden", "1000000000"]),
+            2,
+        )
+        .mentions("--hidden")
+        .output(&d("o-flags").join("config.json")),
+        Row::new(
+            "train: --n-mels 1000000000",
+            train(&good_manifest, "o-flags", &["--n-mels", "1000000000"]),
+            2,
+        )
+        .mentions("--n-mels")
+        .output(&d("o-flags").join("config.json")),
         Row::new(
             "train: sizes within their limits, too many parameters together",
-            train(&good_manifest, "o-flags", &["--hidden", "16384", "--layers", "4"]),
+            train(
+                &good_manifest,
+                "o-flags",
+                &["--hidden", "16384", "--layers", "4"],
+            ),
             1,
         )
         .mentions("parameters")
         .output(&d("o-flags").join("config.json")),
-        Row::new("transcribe: config.json with encoder hidden 1e9", ["transcribe", &p(&ok), "--model", &huge_hidden], 1)
-            .mentions("huge-hidden/config.json")
-            .mentions("hidden"),
-        Row::new("transcribe: config.json with encoder layers 1e9", ["transcribe", &p(&ok), "--model", &huge_layers], 1)
-            .mentions("huge-layers/config.json")
-            .mentions("layers"),
-        Row::new("transcribe: config.json with stacking 1e9", ["transcribe", &p(&ok), "--model", &huge_stack], 1)
-            .mentions("huge-stack/config.json")
-            .mentions("subsampling"),
-        Row::new("eval: config.json with n_mels 1e9", eval_with(&huge_mels), 1)
-            .mentions("huge-mels/config.json")
-            .mentions("n_mels"),
-        Row::new("align: config.json with n_ceps 1e9", ["align", &p(&ok), "abc", "--model", &huge_ceps], 1)
-            .mentions("huge-ceps/config.json")
-            .mentions("n_ceps"),
+        Row::new(
+            "transcribe: config.json with encoder hidden 1e9",
+            ["transcribe", &p(&ok), "--model", &huge_hidden],
+            1,
+        )
+        .mentions("huge-hidden/config.json")
+        .mentions("hidden"),
+        Row::new(
+            "transcribe: config.json with encoder layers 1e9",
+            ["transcribe", &p(&ok), "--model", &huge_layers],
+            1,
+        )
+        .mentions("huge-layers/config.json")
+        .mentions("layers"),
+        Row::new(
+            "transcribe: config.json with stacking 1e9",
+            ["transcribe", &p(&ok), "--model", &huge_stack],
+            1,
+        )
+        .mentions("huge-stack/config.json")
+        .mentions("subsampling"),
+        Row::new(
+            "eval: config.json with n_mels 1e9",
+            eval_with(&huge_mels),
+            1,
+        )
+        .mentions("huge-mels/config.json")
+        .mentions("n_mels"),
+        Row::new(
+            "align: config.json with n_ceps 1e9",
+            ["align", &p(&ok), "abc", "--model", &huge_ceps],
+            1,
+        )
+        .mentions("huge-ceps/config.json")
+        .mentions("n_ceps"),
         // Missing files.
         Row::new(
             "transcribe: missing WAV",

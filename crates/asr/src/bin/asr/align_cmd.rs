@@ -26,15 +26,14 @@ pub struct AlignArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AlignFormat::Text)]
     format: AlignFormat,
-    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: i32,
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+    threads: usize,
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
-    if a.threads > 0 {
-        tch::set_num_threads(a.threads);
-    }
+    sori_train::set_threads(a.threads);
     let dir = match a.model {
         Some(d) => d,
         None => sori_asr::model::default_model_dir()?,

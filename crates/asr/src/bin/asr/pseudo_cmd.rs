@@ -36,9 +36,10 @@ pub struct PseudoLabelArgs {
     out: PathBuf,
     #[command(flatten)]
     together: TogetherArgs,
-    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per core).
-    #[arg(long, default_value_t = 0)]
-    threads: i32,
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+    threads: usize,
 }
 
 /// Labelling one speaker's recordings together (`sori_asr::closed::transduce`);
@@ -82,9 +83,7 @@ pub fn run(a: PseudoLabelArgs) -> Result<bool> {
         bail!("--keep must be in (0, 1] (got {})", a.keep);
     }
     let together = a.together.transduction()?;
-    if a.threads > 0 {
-        tch::set_num_threads(a.threads);
-    }
+    sori_train::set_threads(a.threads);
     let mut recs = vec![Recognizer::load(&a.model)?];
     for dir in &a.ensemble {
         recs.push(Recognizer::load(dir)?);

@@ -66,17 +66,17 @@ pub struct TrainCmd {
     /// Recurrent cell.
     #[arg(long, value_enum, default_value_t = CellArg::Gru)]
     cell: CellArg,
-    /// Recurrent layers (each bidirectional).
-    #[arg(long, default_value_t = 3)]
+    /// Recurrent layers (each bidirectional; 1 to 64).
+    #[arg(long, default_value_t = 3, value_parser = sori_train::i64_in(1, sori_rnn::MAX_LAYERS))]
     layers: i64,
-    /// Units per direction.
-    #[arg(long, default_value_t = 160)]
+    /// Units per direction (1 to 16384; the whole model at most 2^30 parameters).
+    #[arg(long, default_value_t = 160, value_parser = sori_train::i64_in(1, sori_rnn::MAX_SIZE))]
     hidden: i64,
-    /// Feature frames stacked per encoder step.
-    #[arg(long, default_value_t = 3)]
+    /// Feature frames stacked per encoder step (1 to 64).
+    #[arg(long, default_value_t = 3, value_parser = sori_train::i64_in(1, sori_rnn::MAX_SUBSAMPLE))]
     stack: i64,
     /// Dropout between recurrent layers.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = sori_train::finite_f64)]
     dropout: f64,
     /// Features.
     #[arg(long, value_enum, default_value_t = FeaturesArg::Fbank)]
@@ -89,30 +89,30 @@ pub struct TrainCmd {
     /// statistics on their recordings), or none.
     #[arg(long, value_enum, default_value_t = NormArg::Utterance)]
     norm: NormArg,
-    /// Mel filters.
-    #[arg(long, default_value_t = 40)]
+    /// Mel filters (1 to 1024).
+    #[arg(long, default_value_t = 40, value_parser = sori_train::usize_in(1, sori_features::MAX_MELS))]
     n_mels: usize,
     /// Speed perturbation: comma-separated factors, one drawn per utterance ("1" turns it off).
-    #[arg(long, value_delimiter = ',', default_value = "0.9,1,1.1")]
+    #[arg(long, value_delimiter = ',', default_value = "0.9,1,1.1", value_parser = sori_train::finite_f64)]
     speed: Vec<f64>,
-    /// Probability of adding white noise to an utterance.
-    #[arg(long, default_value_t = 0.0)]
+    /// Probability of adding white noise to an utterance (0 to 1).
+    #[arg(long, default_value_t = 0.0, value_parser = sori_train::probability)]
     noise_prob: f64,
     /// SNR range of the added noise in dB, "low,high".
-    #[arg(long, value_delimiter = ',', default_value = "10,30")]
+    #[arg(long, value_delimiter = ',', default_value = "10,30", value_parser = sori_train::finite_f64)]
     snr: Vec<f64>,
     /// Vocal tract length perturbation: filterbank warp range "low,high"
     /// (e.g. 0.85,1.15), one draw per utterance; off unless given.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = sori_train::finite_f64)]
     vtlp: Vec<f64>,
     /// Silence padding "prob,seconds": with this probability, 0 to SECONDS of
     /// silence before and after the speech (e.g. 0.5,2); off unless given.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = sori_train::finite_f64)]
     pad: Vec<f64>,
     /// Background noise "prob,low,high": with this probability, white or pink
     /// noise at an SNR in low..high dB over the whole (padded) signal (e.g.
     /// 0.5,15,40); off unless given.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = sori_train::finite_f64)]
     background: Vec<f64>,
     /// Each training utterance enters this many times, each copy with its own augmentation draws.
     #[arg(long, default_value_t = 1)]
@@ -230,6 +230,15 @@ pub fn run(a: TrainCmd) -> Result<()> {
         max_train: a.max_train,
         extra_chars: String::new(),
     };
+    // The model's sizes (and the parameters they imply) before any work,
+    // with a placeholder vocabulary of every ASCII letter (the real one comes
+    // from the data).
+    sori_asr::model::AsrConfig::new(
+        opts.frontend.clone(),
+        sori_asr::Vocab::new('a'..='z'),
+        &opts.arch,
+    )
+    .validate()?;
     // After the options are checked, before any work.
     a.common.prepare_out_dir(&a.out, sori_asr::MODEL_KIND)?;
     let start = std::time::Instant::now();

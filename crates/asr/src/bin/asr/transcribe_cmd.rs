@@ -28,14 +28,16 @@ pub struct DecodeArgs {
     /// checkout's models/asr-en].
     #[arg(long)]
     model: Option<PathBuf>,
-    /// libtorch CPU threads (0: libtorch's default, as in every other command).
-    #[arg(long, default_value_t = 0)]
-    threads: i32,
-    /// Longest audio chunk run through the network at once, in seconds.
-    #[arg(long, default_value_t = 20.0)]
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+    threads: usize,
+    /// Longest audio chunk run through the network at once, in seconds
+    /// (1 to 3600).
+    #[arg(long, default_value_t = 20.0, value_parser = sori_train::f64_in(1.0, 3600.0))]
     chunk_seconds: f64,
-    /// Prefix beam search of this width instead of greedy decoding.
-    #[arg(long)]
+    /// Prefix beam search of this width instead of greedy decoding (1 to 1024).
+    #[arg(long, value_parser = sori_train::beam_width)]
     beam: Option<usize>,
     /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
     /// Without it, the model directory's `lm.arpa` is used when there is one.
@@ -46,11 +48,11 @@ pub struct DecodeArgs {
     no_lm: bool,
     /// LM weight (default tuned on the English valid split); eval takes a
     /// comma-separated list to compare.
-    #[arg(long, value_delimiter = ',', default_value = "1.0")]
+    #[arg(long, value_delimiter = ',', default_value = "1.0", value_parser = sori_train::finite_f64)]
     alpha: Vec<f64>,
     /// Bonus per emitted character (default tuned with --alpha); eval takes
     /// a comma-separated list.
-    #[arg(long, value_delimiter = ',', default_value = "2.0")]
+    #[arg(long, value_delimiter = ',', default_value = "2.0", value_parser = sori_train::finite_f64)]
     beta: Vec<f64>,
     /// Closed vocabulary: answer with the likeliest of these comma-separated
     /// transcripts (e.g. the ten digit words), scored by CTC likelihood.
@@ -71,9 +73,7 @@ impl DecodeArgs {
     }
 
     pub fn recognizer(&mut self) -> Result<Recognizer> {
-        if self.threads > 0 {
-            tch::set_num_threads(self.threads);
-        }
+        sori_train::set_threads(self.threads);
         let dir = match &self.model {
             Some(d) => d.clone(),
             None => sori_asr::model::default_model_dir()?,
