@@ -1,8 +1,9 @@
 //! The committed model (`models/asr-en`, see `models/README.md`) is what
 //! `asr transcribe` and `asr align` use without `--model`, and it
 //! recognises speech from a voice variant it never heard in training.
-use sori_asr::corpus::synth::{espeak_available, render_espeak};
+use sori_asr::corpus::synth::render_espeak;
 use sori_asr::support::bench_audio::write_wav16;
+use sori_asr::support::tools::espeak_or_skip;
 use std::path::Path;
 use std::process::Command;
 
@@ -29,8 +30,7 @@ fn transcribe_and_align_default_to_the_committed_model() {
     );
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such model directory"));
-    if !espeak_available() {
-        eprintln!("note: espeak-ng not found; skipping the recognition check (run `make setup`)");
+    if !espeak_or_skip("transcribe_and_align_default_to_the_committed_model (recognition)") {
         return;
     }
     // "+m7" is one of the two variants kept out of the model's training data.

@@ -4,27 +4,15 @@
 //! test speech with added silence; a second run reuses what is there and
 //! re-renders a file whose plan changed.
 use sori_asr::corpus::open::{
-    build_open_corpus, flite_available, OpenConfig, ESPEAK_TEST_VARIANTS, FLITE_TEST_VOICES,
+    build_open_corpus, OpenConfig, ESPEAK_TEST_VARIANTS, FLITE_TEST_VOICES,
 };
-use sori_asr::corpus::synth::espeak_available;
 use sori_asr::read_manifest;
+use sori_asr::support::tools::espeak_and_flite_or_skip;
 use std::collections::HashSet;
-
-fn tools_or_skip() -> bool {
-    if espeak_available() && flite_available() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "espeak-ng and flite are needed under CI (make setup installs them)"
-    );
-    eprintln!("SKIPPED open_corpus: espeak-ng or flite not found (run `make setup`)");
-    false
-}
 
 #[test]
 fn held_out_text_and_voices_stay_out_of_training() {
-    if !tools_or_skip() {
+    if !espeak_and_flite_or_skip("held_out_text_and_voices_stay_out_of_training") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
