@@ -3,26 +3,21 @@
 //! training vs validation curves as `history.png` and `history.svg`,
 //! redrawn after every epoch.
 //!
-//! Text: plotters draws lines and markers only (no plotters font feature;
-//! see Cargo.toml for why). The labels are collected while drawing and
-//! then written as `<text>` elements into the SVG (the viewer picks the
-//! font) and rasterised into the PNG with `ab_glyph` from a TrueType file
-//! read at run time, so no fontconfig or system -dev package is needed to
-//! build. The first existing file of `$SORI_FONT`, DejaVu Sans, Liberation
-//! Sans or FreeSans in the usual Linux/macOS locations is used
-//! (`scripts/setup-system.sh` installs `fonts-dejavu-core` when none is
-//! there). Without any font (or with `SORI_FONT=none`) the PNG has curves
-//! and grid but no text.
+//! Text: plotters draws lines and markers only. The labels are collected
+//! while drawing and then written as `<text>` elements into the SVG (the
+//! viewer picks the font) and rasterised into the PNG by [`crate::glyphs`]
+//! (which says why and which font). Without any font (or with
+//! `SORI_FONT=none`) the PNG has curves and grid but no text.
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::OnceLock;
 
-use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use ab_glyph::FontVec;
 
 use crate::checkpoint::atomic_write;
+use crate::glyphs;
 use crate::TrainError;
 
 /// One epoch of history. `metrics` holds the training metrics under their
@@ -77,42 +72,6 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<EpochRecord>, TrainError> {
             })
         })
         .collect()
-}
-
-const FONT_CANDIDATES: &[&str] = &[
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "/System/Library/Fonts/Supplemental/Arial.ttf",
-];
-
-/// The TrueType font for PNG text, loaded once; `None` when none was found.
-fn font() -> Option<&'static FontVec> {
-    static FONT: OnceLock<Option<FontVec>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        let from_env = std::env::var("SORI_FONT").ok();
-        if from_env.as_deref() == Some("none") {
-            return None;
-        }
-        let candidates = from_env
-            .iter()
-            .map(String::as_str)
-            .chain(FONT_CANDIDATES.iter().copied());
-        for path in candidates {
-            if let Ok(bytes) = std::fs::read(path) {
-                if let Ok(f) = FontVec::try_from_vec(bytes) {
-                    return Some(f);
-                }
-            }
-        }
-        None
-    })
-    .as_ref()
 }
 
 /// The main metric to plot next to the loss: `preferred` if present, else
@@ -172,7 +131,7 @@ pub fn plot(
         draw(&root, records, metric.as_deref())
             .map_err(|e| TrainError::model(&png_path, format!("plot: {e}")))?
     };
-    if let Some(f) = font() {
+    if let Some(f) = glyphs::font() {
         for l in &labels {
             rasterise(&mut pixels, f, l);
         }
@@ -214,47 +173,25 @@ pub fn plot(
 
 /// Alpha-blends `label` into an RGB buffer of `WIDTH × HEIGHT`.
 fn rasterise(pixels: &mut [u8], font: &FontVec, label: &Label) {
-    let scaled = font.as_scaled(PxScale::from(label.size));
-    let mut glyphs = Vec::new();
-    let mut x = 0.0f32;
-    let mut prev = None;
-    for ch in label.text.chars() {
-        let id = scaled.glyph_id(ch);
-        if let Some(p) = prev {
-            x += scaled.kern(p, id);
-        }
-        glyphs.push((id, x));
-        x += scaled.h_advance(id);
-        prev = Some(id);
-    }
-    let width = x;
+    let width = glyphs::text_width(font, &label.text, label.size);
     let left = match label.align {
         Align::Left => label.x as f32,
         Align::Center => label.x as f32 - width / 2.0,
         Align::Right => label.x as f32 - width,
     };
-    let baseline = label.y as f32 + (scaled.ascent() + scaled.descent()) / 2.0;
+    let baseline = label.y as f32 + glyphs::centre_to_baseline(font, label.size);
     let RGBColor(r, g, b) = label.color;
-    for (id, dx) in glyphs {
-        let glyph = id.with_scale_and_position(label.size, ab_glyph::point(left + dx, baseline));
-        let Some(outline) = font.outline_glyph(glyph) else {
-            continue;
-        };
-        let bounds = outline.px_bounds();
-        outline.draw(|gx, gy, coverage| {
-            let px = bounds.min.x as i32 + gx as i32;
-            let py = bounds.min.y as i32 + gy as i32;
-            if px < 0 || py < 0 || px >= WIDTH as i32 || py >= HEIGHT as i32 {
-                return;
-            }
-            let i = ((py as u32 * WIDTH + px as u32) * 3) as usize;
-            let a = coverage.clamp(0.0, 1.0);
-            for (k, c) in [r, g, b].into_iter().enumerate() {
-                let old = pixels[i + k] as f32;
-                pixels[i + k] = (old * (1.0 - a) + c as f32 * a).round() as u8;
-            }
-        });
-    }
+    let mut img = glyphs::Rgb {
+        pixels,
+        width: WIDTH as usize,
+        height: HEIGHT as usize,
+    };
+    let pen = glyphs::Pen {
+        size: label.size,
+        color: [r, g, b],
+        vertical: false,
+    };
+    glyphs::draw_text(&mut img, font, &label.text, (left, baseline), pen);
 }
 
 fn series(records: &[EpochRecord], name: &str) -> Vec<(f64, f64)> {

@@ -114,6 +114,7 @@ pub mod checkpoint;
 pub mod cpu;
 pub mod data;
 mod error;
+pub mod glyphs;
 pub mod history;
 pub mod optim;
 pub mod progress;
