@@ -162,8 +162,9 @@ impl ModelConfig {
         }
     }
 
-    /// Parameters of the network this configuration builds, computed
-    /// before anything is allocated (`None` on overflow).
+    /// Parameters of the network this configuration builds (with the
+    /// fixed n-gram ratios), computed before anything is allocated (`None`
+    /// on overflow).
     pub fn parameters(&self) -> Option<i64> {
         let emb = self.num_words.checked_mul(self.embedding_dim)?;
         let (rnn, dense_in) = match self.arch.cell() {

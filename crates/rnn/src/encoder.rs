@@ -229,7 +229,10 @@ impl EncoderConfig {
         let mut total: i64 = 0;
         for layer in 0..self.layers {
             let in_dim = if layer == 0 {
-                self.input.checked_mul(self.subsample.factor())?
+                match self.subsample {
+                    Subsample::Stack(k) => self.input.checked_mul(k)?,
+                    _ => self.input,
+                }
             } else {
                 h.checked_mul(dirs)?
             };
@@ -712,4 +715,57 @@ pub fn length_mask(lengths: &[i64], max_len: i64, device: Device) -> Tensor {
     let lens = Tensor::from_slice(lengths).to_device(device).unsqueeze(1);
     let pos = Tensor::arange(max_len, (Kind::Int64, device)).unsqueeze(0);
     pos.lt_tensor(&lens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The count the limits are checked with is the count of the weights
+    /// the encoder creates.
+    #[test]
+    fn parameters_match_the_created_weights() {
+        for cell in [Cell::RnnTanh, Cell::Lstm, Cell::Gru] {
+            for (layers, bi, sub, proj) in [
+                (1, false, Subsample::None, None),
+                (2, true, Subsample::Stack(3), None),
+                (3, true, Subsample::Stride(2), Some(5)),
+            ] {
+                let cfg = EncoderConfig::new(cell, 7, 6)
+                    .layers(layers)
+                    .bidirectional(bi)
+                    .subsample(sub)
+                    .projection(proj);
+                let vs = nn::VarStore::new(Device::Cpu);
+                let enc = Encoder::new(&vs.root(), &cfg).unwrap();
+                assert_eq!(cfg.parameters(), Some(enc.param_count()), "{cfg:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sizes_above_the_limits_are_refused_before_allocating() {
+        let ok = EncoderConfig::new(Cell::Gru, 40, 160).layers(3);
+        assert!(ok.validate().is_ok());
+        for (cfg, says) in [
+            (ok.clone().layers(MAX_LAYERS + 1), "layers"),
+            (
+                EncoderConfig::new(Cell::Gru, 40, 1_000_000_000),
+                "hidden size",
+            ),
+            (EncoderConfig::new(Cell::Gru, 1 << 40, 8), "input size"),
+            (
+                ok.clone().subsample(Subsample::Stack(1 << 40)),
+                "subsampling",
+            ),
+            (ok.clone().projection(Some(MAX_SIZE + 1)), "projection"),
+            (
+                EncoderConfig::new(Cell::Lstm, MAX_SIZE, MAX_SIZE).layers(4),
+                "parameters",
+            ),
+        ] {
+            let e = cfg.validate().unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        }
+    }
 }

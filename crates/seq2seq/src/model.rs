@@ -68,8 +68,8 @@ impl ModelConfig {
         }
     }
 
-    /// Parameters of the model this configuration builds, computed before
-    /// anything is allocated (`None` on overflow).
+    /// An upper bound on the parameters of the model this configuration
+    /// builds, computed before anything is allocated (`None` on overflow).
     pub fn parameters(&self) -> Option<i64> {
         let key_dim = self.enc_hidden.checked_mul(2)?;
         let enc = EncoderConfig::new(self.cell, self.emb_dim, self.enc_hidden)

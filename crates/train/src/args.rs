@@ -583,3 +583,38 @@ pub fn error_line(e: &(dyn std::error::Error + 'static)) -> String {
     }
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_parsers_refuse_what_is_not_a_value() {
+        assert_eq!(finite_f64("0.5"), Ok(0.5));
+        for bad in ["nan", "NaN", "inf", "-inf", "x", ""] {
+            assert!(finite_f64(bad).is_err(), "{bad}");
+        }
+        assert_eq!(probability("1"), Ok(1.0));
+        for bad in ["2", "-0.1", "nan"] {
+            assert!(probability(bad).is_err(), "{bad}");
+        }
+        let chunk = f64_in(1.0, 3600.0);
+        assert_eq!(chunk("20"), Ok(20.0));
+        for bad in ["0", "-1", "nan", "1e-9", "1e9"] {
+            assert!(chunk(bad).is_err(), "{bad}");
+        }
+        assert_eq!(threads("0"), Ok(0));
+        assert_eq!(threads("2000"), Ok(2000));
+        for bad in ["-1", "4294967297", "1e3"] {
+            assert!(threads(bad).is_err(), "{bad}");
+        }
+        assert_eq!(beam_width("1024"), Ok(1024));
+        for bad in ["0", "1025", "1000000000"] {
+            assert!(beam_width(bad).is_err(), "{bad}");
+        }
+        assert!(warmup_steps("18446744073709551615").is_err());
+        assert_eq!(warmup_steps("300"), Ok(300));
+        assert!(i64_in(1, 64)("65").is_err());
+        assert!(usize_in(1, 64)("0").is_err());
+    }
+}
