@@ -100,27 +100,11 @@ impl Decoder for Greedy {
         classes: usize,
         blank: usize,
     ) -> Result<Vec<Emission>> {
-        let mut out = Vec::new();
-        let mut prev = blank;
-        for t in 0..steps {
-            let row = &lp[t * classes..(t + 1) * classes];
-            let best = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
-                )
-                .0;
-            if best != blank && best != prev {
-                out.push(Emission {
-                    label: best,
-                    step: t,
-                });
-            }
-            prev = best;
-        }
-        Ok(out)
+        let frames = lp.get(..steps * classes).unwrap_or(lp);
+        Ok(sori_ctc::greedy_decode_frames(frames, classes, blank)?
+            .into_iter()
+            .map(|(label, step)| Emission { label, step })
+            .collect())
     }
 }
 

@@ -18,6 +18,21 @@ pub fn greedy_decode<F: Real>(
     Ok(collapse(frames.iter().map(|row| argmax(row)), blank))
 }
 
+/// [`greedy_decode`] with the frame of each label: `(label, frame)`, the
+/// frame being the first of the label's run (word times and per-character
+/// posteriors start from it).
+pub fn greedy_decode_frames<F: Real>(
+    log_probs: &[F],
+    classes: usize,
+    blank: usize,
+) -> Result<Vec<(usize, usize)>, CtcError> {
+    crate::error::check_frames(log_probs.len(), classes, blank)?;
+    Ok(collapse_frames(
+        log_probs.chunks(classes).map(|row| argmax(row)),
+        blank,
+    ))
+}
+
 /// Greedy decoding of a `[T, N, C]` batch; sequence b uses its first
 /// `input_lengths[b]` frames.
 pub fn greedy_decode_batch<F: Real>(
@@ -80,13 +95,45 @@ fn argmax<F: Real>(row: &[F]) -> usize {
 
 /// Merges repeats, then drops blanks (the CTC collapsing function B).
 pub fn collapse(path: impl IntoIterator<Item = usize>, blank: usize) -> Vec<usize> {
+    collapse_frames(path, blank)
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect()
+}
+
+/// [`collapse`] keeping where each label starts: `(label, first frame of
+/// its run)`.
+pub fn collapse_frames(path: impl IntoIterator<Item = usize>, blank: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut prev = None;
-    for c in path {
+    for (t, c) in path.into_iter().enumerate() {
         if Some(c) != prev && c != blank {
-            out.push(c);
+            out.push((c, t));
         }
         prev = Some(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_the_first_of_each_run() {
+        // Path over frames 0..7 with blank 0: "a a _ b b _ b".
+        let path = [1, 1, 0, 2, 2, 0, 2];
+        assert_eq!(collapse_frames(path, 0), [(1, 0), (2, 3), (2, 6)]);
+        assert_eq!(collapse(path, 0), [1, 2, 2]);
+        // One-hot rows of the same path through the greedy decoder.
+        let lp: Vec<f32> = path
+            .iter()
+            .flat_map(|&c| (0..3).map(move |k| if k == c { 0.0 } else { -5.0 }))
+            .collect();
+        assert_eq!(
+            greedy_decode_frames(&lp, 3, 0).unwrap(),
+            [(1, 0), (2, 3), (2, 6)]
+        );
+        assert!(greedy_decode_frames(&lp[..5], 3, 0).is_err());
+    }
 }

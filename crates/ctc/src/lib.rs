@@ -68,7 +68,9 @@ pub mod trellis;
 pub use align::{force_align, ForcedAlignment, TokenSpan};
 pub use beam::{beam_search, BeamOptions, Hypothesis, LanguageModel};
 pub use bridge::CtcLoss;
-pub use decode::{collapse, greedy_decode, greedy_decode_batch};
+pub use decode::{
+    collapse, collapse_frames, greedy_decode, greedy_decode_batch, greedy_decode_frames,
+};
 pub use error::CtcError;
 pub use loss::{
     ctc_loss, ctc_loss_grad, ctc_loss_grad_logits, log_softmax_rows, CtcBatch, CtcOptions,
