@@ -78,9 +78,10 @@ pub fn read_line_limited<R: BufRead>(
     reader: &mut R,
 ) -> std::result::Result<Option<String>, LineError> {
     let mut buf = Vec::new();
+    // The line, its `\r\n`, and no more.
     let n = reader
         .by_ref()
-        .take(MAX_LINE_BYTES as u64 + 1)
+        .take(MAX_LINE_BYTES as u64 + 2)
         .read_until(b'\n', &mut buf)
         .map_err(LineError::Io)?;
     if n == 0 {
@@ -91,7 +92,8 @@ pub fn read_line_limited<R: BufRead>(
         if buf.last() == Some(&b'\r') {
             buf.pop();
         }
-    } else if buf.len() > MAX_LINE_BYTES {
+    }
+    if buf.len() > MAX_LINE_BYTES {
         return Err(LineError::TooLong);
     }
     String::from_utf8(buf)
@@ -259,6 +261,31 @@ mod tests {
         let want = vec!["eins".to_string(), String::new(), "zwei".to_string()];
         assert_eq!(read_lines(&plain).unwrap(), want);
         assert_eq!(read_lines(&gz).unwrap(), want);
+    }
+
+    #[test]
+    fn lines_are_read_up_to_the_limit_and_no_further() {
+        let at_limit = "a".repeat(MAX_LINE_BYTES);
+        let text = format!("{at_limit}\r\nlast");
+        let mut r = std::io::Cursor::new(text.into_bytes());
+        assert_eq!(read_line_limited(&mut r).unwrap(), Some(at_limit));
+        assert_eq!(read_line_limited(&mut r).unwrap(), Some("last".into()));
+        assert_eq!(read_line_limited(&mut r).unwrap(), None);
+        let over = format!("{}\n", "a".repeat(MAX_LINE_BYTES + 1));
+        let mut r = std::io::Cursor::new(over.into_bytes());
+        assert!(matches!(read_line_limited(&mut r), Err(LineError::TooLong)));
+        // A stream without line breaks stops at the limit.
+        let mut zeros = std::io::Read::take(std::io::repeat(0), 1 << 30);
+        let mut zeros = BufReader::new(&mut zeros);
+        assert!(matches!(
+            read_line_limited(&mut zeros),
+            Err(LineError::TooLong)
+        ));
+        let mut bad = std::io::Cursor::new(b"caf\xe9\n".to_vec());
+        assert!(matches!(
+            read_line_limited(&mut bad),
+            Err(LineError::NotUtf8)
+        ));
     }
 
     #[test]
