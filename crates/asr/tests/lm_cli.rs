@@ -1,10 +1,13 @@
 //! `asr lm` and `--beam --lm` through the binary: a tiny LM is trained,
 //! read back, used by `transcribe` and compared with greedy by `eval`; bad
 //! LM input ends with one `error: ...` line naming the file.
+use sori_asr::decode::lm::load_for_model;
+use sori_asr::recognize::{BeamDecoder, Recognizer};
 use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use sori_lm::NgramLm;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 
 fn asr(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_asr"))
@@ -105,7 +108,32 @@ fn lm_then_beam_search_in_transcribe_and_eval() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
-    assert!(v["text"].is_string());
+    // The text the library gives with the same model, LM and weights; each
+    // option left at its default (no LM, alpha 1, beta 2, beam 16) gives
+    // another text here, so a CLI that drops one of them fails.
+    let with = |width: usize, lm_weights: Option<(f64, f64)>| {
+        let mut rec = Recognizer::load(&m).unwrap();
+        let mut beam = BeamDecoder::new(width);
+        if let Some((alpha, beta)) = lm_weights {
+            let char_lm = load_for_model(&lm, &rec.model.config.vocab).unwrap();
+            beam = beam.with_lm(Arc::new(char_lm), alpha, beta);
+        }
+        rec.decoder = Box::new(beam);
+        rec.transcribe_file(&wav).unwrap().text
+    };
+    let want = with(4, Some((0.5, 1.0)));
+    for (what, other) in [
+        ("no LM", with(4, None)),
+        ("alpha 1", with(4, Some((1.0, 1.0)))),
+        ("beta 2", with(4, Some((0.5, 2.0)))),
+        ("beam 16", with(16, Some((0.5, 1.0)))),
+    ] {
+        assert_ne!(
+            other, want,
+            "{what} gives the same text; the check would not see it dropped"
+        );
+    }
+    assert_eq!(v["text"], want.as_str(), "{v}");
 
     let o = asr(&[
         "eval",
