@@ -191,6 +191,7 @@ fn check_case<F: Real>(case: &Case, reduction: Reduction, zero_inf: bool, pad: b
     }
     if is_f32 {
         let (loss32, _) = torch_reference(case, Kind::Float, reduction, zero_inf, pad);
+        assert_eq!(loss32.len(), got_loss.len(), "{tag}");
         for (g, w) in got_loss.iter().zip(&loss32) {
             assert!(close(*g, *w, 1.0), "{tag}: loss {g} vs libtorch f32 {w}");
         }
@@ -204,6 +205,8 @@ fn check_case<F: Real>(case: &Case, reduction: Reduction, zero_inf: bool, pad: b
         .iter()
         .filter(|v| v.is_finite())
         .fold(0.0f64, |m, v| m.max(v.abs()));
+    assert_eq!(out.grad.len(), want_grad.len(), "{tag}");
+    assert_eq!(out.grad.len(), lp.len(), "{tag}");
     for (i, (g, w)) in out.grad.iter().zip(&want_grad).enumerate() {
         assert!(
             close_tol(g.to_f64(), *w, gmax.max(1e-12), rtol),
@@ -304,6 +307,8 @@ fn logits_gradient_matches_autograd_through_log_softmax() {
     )
     .unwrap();
     assert!(close(out.loss, loss.double_value(&[]), 1.0));
+    assert_eq!(out.grad.len(), want.len());
+    assert_eq!(out.grad.len(), frames * batch * classes);
     for (g, w) in out.grad.iter().zip(&want) {
         assert!((g - w).abs() < 1e-9, "{g} vs {w}");
     }
@@ -351,6 +356,7 @@ fn bridge_backward_delivers_the_native_gradient() {
                 };
                 let vo = Vec::<f64>::try_from(ours.to_kind(Kind::Double).flatten(0, -1)).unwrap();
                 let vt = Vec::<f64>::try_from(theirs.to_kind(Kind::Double).flatten(0, -1)).unwrap();
+                assert_eq!(vo.len(), vt.len());
                 for (o, t) in vo.iter().zip(&vt) {
                     assert!(close(*o, *t, 1.0), "{reduction:?} {kind:?}: {o} vs {t}");
                 }
@@ -361,6 +367,8 @@ fn bridge_backward_delivers_the_native_gradient() {
                         .unwrap();
                     let gb = Vec::<f64>::try_from(b.grad().to_kind(Kind::Double).flatten(0, -1))
                         .unwrap();
+                    assert_eq!(ga.len(), frames * batch * classes);
+                    assert_eq!(ga.len(), gb.len());
                     for (x, y) in ga.iter().zip(&gb) {
                         assert!(
                             (x - y).abs() < 1e-4 * y.abs().max(1e-2),
@@ -404,6 +412,14 @@ fn results_do_not_depend_on_thread_count() {
     let one = run(1);
     let many = run(4);
     assert_eq!(one.loss.to_bits(), many.loss.to_bits());
+    assert_eq!(one.grad.len(), frames * batch * classes);
+    assert_eq!(one.grad.len(), many.grad.len());
+    assert_eq!(one.losses.len(), many.losses.len());
+    assert!(one
+        .losses
+        .iter()
+        .zip(&many.losses)
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
     assert!(one
         .grad
         .iter()

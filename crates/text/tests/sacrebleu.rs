@@ -45,7 +45,7 @@ fn tokenizer_13a_matches_sacrebleu_line_by_line() {
         for side in ["hyp", "ref"] {
             let want = e[format!("tok13a_{side}")].as_array().unwrap();
             let got = lines(&name, side);
-            assert_eq!(want.len(), got.len());
+            assert_eq!(want.len(), got.len(), "{name}.{side}");
             for (line, w) in got.iter().zip(want) {
                 let trimmed = line.trim_end();
                 assert_eq!(
@@ -120,11 +120,12 @@ fn sentence_bleu_with_effective_order_matches_sacrebleu() {
     };
     for (name, e) in corpora() {
         let want = e["sentence_bleu"].as_array().unwrap();
-        for ((h, r), w) in lines(&name, "hyp")
-            .iter()
-            .zip(lines(&name, "ref"))
-            .zip(want)
-        {
+        let (hyps, refs) = (lines(&name, "hyp"), lines(&name, "ref"));
+        // Every sentence has its fixture score (zip alone would stop early).
+        assert_eq!(hyps.len(), refs.len(), "{name}");
+        assert_eq!(hyps.len(), want.len(), "{name}");
+        assert!(!want.is_empty(), "{name}");
+        for ((h, r), w) in hyps.iter().zip(refs).zip(want) {
             let got = bleu.sentence_score(h, &r).score;
             assert!(
                 (got - f(w)).abs() < TOL,
@@ -147,6 +148,9 @@ fn chrf_matches_sacrebleu_corpus_and_sentence() {
             e["chrf"]
         );
         let want = e["sentence_chrf"].as_array().unwrap();
+        assert_eq!(hyps.len(), refs.len(), "{name}");
+        assert_eq!(hyps.len(), want.len(), "{name}");
+        assert!(!want.is_empty(), "{name}");
         for ((h, r), w) in hyps.iter().zip(&refs).zip(want) {
             let got = chrf.sentence_score(h, r);
             assert!(
