@@ -337,7 +337,15 @@ fn espeak_stdout_file_is_read() {
         .args(["--stdout", "hello"])
         .output()
     else {
-        eprintln!("note: espeak-ng not found; the synthetic header is tested above");
+        // No silent skip (issue 24): a failure under CI, a visible line
+        // elsewhere (written past libtest's capture of eprintln!).
+        let ci = std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        assert!(!ci, "espeak-ng not found, and under CI (CI=true) this test must run; `make setup` installs it");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED espeak_stdout_file_is_read: espeak-ng not found (run `make setup`; the synthetic header is tested above)"
+        );
         return;
     };
     assert!(out.status.success());
