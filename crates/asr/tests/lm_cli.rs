@@ -215,7 +215,11 @@ fn bad_lm_input_is_one_line_naming_the_file() {
     );
 
     let o = asr(&["transcribe", p(&wav), "--model", p(&m), "--beam", "0"]);
-    assert_one_line_error(&o, "--beam must be at least 1");
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert_one_line_error(
+        &o,
+        "'0' for '--beam <BEAM>': must be an integer from 1 to 1024",
+    );
 
     let out = dir.path().join("lm.arpa");
     let o = asr(&["lm", "--out", p(&out)]);
