@@ -65,10 +65,6 @@ impl std::fmt::Debug for Classifier {
     }
 }
 
-pub(crate) fn train_err(e: sori_train::TrainError) -> ImdbError {
-    ImdbError::Train(e.to_string())
-}
-
 /// Rejects reviews with no words (empty, blank or punctuation only).
 pub fn check_review(text: &str, at: Option<String>) -> Result<()> {
     if words(text).is_empty() {
@@ -106,7 +102,7 @@ impl Classifier {
             model: self.net.config.clone(),
             training: self.training.clone(),
         };
-        dir.write_config(KIND, &cfg).map_err(train_err)?;
+        dir.write_config(KIND, &cfg)?;
         self.vocab.save(&dir.path().join(VOCAB_FILE))
     }
 
@@ -115,8 +111,8 @@ impl Classifier {
     pub fn save(&self, dir: &Path) -> Result<()> {
         let md = ModelDir::new(dir);
         self.save_config(&md)?;
-        md.save_weights(&self.vs, Which::Best).map_err(train_err)?;
-        md.save_weights(&self.vs, Which::Last).map_err(train_err)
+        md.save_weights(&self.vs, Which::Best)?;
+        Ok(md.save_weights(&self.vs, Which::Last)?)
     }
 
     /// Reads a model directory: config (kind checked), vocabulary, and the
@@ -160,7 +156,7 @@ impl Classifier {
         }
         let vocab = Vocabulary::load(&vocab_path)?;
         let mut c = Classifier::new(&cfg.model, vocab, device)?;
-        md.load_best_or_last(&mut c.vs).map_err(train_err)?;
+        md.load_best_or_last(&mut c.vs)?;
         c.training = cfg.training;
         Ok(c)
     }

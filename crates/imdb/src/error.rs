@@ -32,7 +32,7 @@ pub enum ImdbError {
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
     #[error("training: {0}")]
-    Train(String),
+    Train(#[from] sori_train::TrainError),
 }
 
 /// Shorthand used throughout the crate.

@@ -131,7 +131,7 @@ impl Vocabulary {
     pub fn save(&self, path: &Path) -> Result<()> {
         let json = serde_json::to_string(self).expect("vocabulary serialises");
         // Atomically, like the rest of the model directory.
-        sori_train::atomic_write(path, json.as_bytes()).map_err(crate::classifier::train_err)
+        Ok(sori_train::atomic_write(path, json.as_bytes())?)
     }
 
     pub fn load(path: &Path) -> Result<Self> {

@@ -8,7 +8,7 @@
 //! training set); the NB ratios of `best` only on the part the weights are
 //! fitted on, so the validation accuracy stays honest. The checkpoint kept as
 //! `best.safetensors` is the epoch with the highest validation accuracy.
-use crate::classifier::{train_err, Classifier};
+use crate::classifier::Classifier;
 use crate::data::Review;
 use crate::error::{ImdbError, Result};
 use crate::model::{default_batch_size, encode, nb_ratios, Arch, Batch, Encoded, ModelConfig};
@@ -135,8 +135,7 @@ pub fn train(
     let texts: Vec<&str> = reviews.iter().map(|r| r.text.as_str()).collect();
     let labels: Vec<u8> = reviews.iter().map(|r| r.label).collect();
     let (train_rows, val_rows) =
-        validation_split((0..reviews.len()).collect::<Vec<usize>>(), validation)
-            .map_err(train_err)?;
+        validation_split((0..reviews.len()).collect::<Vec<usize>>(), validation)?;
     if train_rows.is_empty() {
         return Err(ImdbError::Invalid(format!(
             "{} reviews leave nothing to train on after a validation split of {validation}",
@@ -179,7 +178,7 @@ pub fn train(
     );
     let dir = match out {
         Some(p) => {
-            let md = ModelDir::create(p).map_err(train_err)?;
+            let md = ModelDir::create(p)?;
             classifier.save_config(&md)?;
             Some(md)
         }
@@ -194,11 +193,10 @@ pub fn train(
         let mut task = ImdbTask {
             classifier: &mut classifier,
         };
-        trainer.fit(&mut task, &mut source).map_err(train_err)?
+        trainer.fit(&mut task, &mut source)?
     };
     if let Some(md) = &dir {
-        md.load_best_or_last(&mut classifier.vs)
-            .map_err(train_err)?;
+        md.load_best_or_last(&mut classifier.vs)?;
     }
     Ok(Trained {
         classifier,
