@@ -20,6 +20,13 @@ const APPS: [&str; 3] = ["sori-asr", "sori-imdb", "sori-seq2seq"];
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
+    // sori-ctc links libtorch only through its `tch` feature (on by
+    // default); without it the crate is backend-free and needs none.
+    if std::env::var("CARGO_PKG_NAME").as_deref() == Ok("sori-ctc")
+        && std::env::var_os("CARGO_FEATURE_TCH").is_none()
+    {
+        return;
+    }
     let raw = std::env::var("LIBTORCH").unwrap_or_else(|_| ".libtorch".into());
     let dir = match std::fs::canonicalize(PathBuf::from(&raw)) {
         Ok(d) => d,

@@ -7,6 +7,16 @@
 //! has the value L_b and the derivative G[:, b, :] with respect to the
 //! log-probabilities. The reduction is then applied with ordinary tch ops,
 //! so autograd scales the gradient exactly as PyTorch's reduction does.
+//!
+//! ```no_run
+//! use sori_ctc::{CtcLoss, Reduction};
+//! # fn f(logits: &tch::Tensor, targets: &tch::Tensor) -> Result<(), sori_ctc::CtcError> {
+//! let lp = logits.log_softmax(-1, tch::Kind::Float); // [T, N, C]
+//! let loss = CtcLoss::new(0).with_reduction(Reduction::Mean).with_zero_infinity(true)
+//!     .forward(&lp, targets, &[50, 42], &[10, 7])?;
+//! loss.backward();
+//! # Ok(()) }
+//! ```
 
 use tch::{Device, Kind, Tensor};
 
@@ -14,7 +24,7 @@ use crate::error::CtcError;
 use crate::loss::{ctc_loss, ctc_loss_grad, CtcBatch, CtcOptions, Reduction, Shape, Targets};
 use crate::real::Real;
 
-/// The native CTC loss as a tch loss (see the crate docs for an example).
+/// The native CTC loss as a tch loss (see the module docs for an example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CtcLoss {
     pub blank: usize,

@@ -28,16 +28,9 @@
 //! [`ctc_loss_grad_logits`] takes logits and applies the log-softmax itself.
 //! Bad input is a [`CtcError`] naming the sequence and the problem.
 //!
-//! # As a tch loss
-//! ```no_run
-//! use sori_ctc::{CtcLoss, Reduction};
-//! # fn f(logits: &tch::Tensor, targets: &tch::Tensor) -> Result<(), sori_ctc::CtcError> {
-//! let lp = logits.log_softmax(-1, tch::Kind::Float); // [T, N, C]
-//! let loss = CtcLoss::new(0).with_reduction(Reduction::Mean).with_zero_infinity(true)
-//!     .forward(&lp, targets, &[50, 42], &[10, 7])?;
-//! loss.backward();
-//! # Ok(()) }
-//! ```
+//! # As a tch loss (feature `tch`, on by default)
+//! [`bridge::CtcLoss`] makes the native loss a differentiable tch operation
+//! (the module docs have an example).
 //!
 //! # Decoding
 //! [`greedy_decode`] / [`greedy_decode_batch`]: best path.
@@ -58,6 +51,7 @@
 pub mod align;
 pub mod annyeong;
 pub mod beam;
+#[cfg(feature = "tch")]
 pub mod bridge;
 pub mod decode;
 pub mod error;
@@ -67,6 +61,7 @@ pub mod trellis;
 
 pub use align::{force_align, ForcedAlignment, TokenSpan};
 pub use beam::{beam_search, BeamOptions, Hypothesis, LanguageModel};
+#[cfg(feature = "tch")]
 pub use bridge::CtcLoss;
 pub use decode::{
     collapse, collapse_frames, greedy_decode, greedy_decode_batch, greedy_decode_frames,
