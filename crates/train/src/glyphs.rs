@@ -142,44 +142,38 @@ mod tests {
             assert!(std::env::var("CI").is_err(), "CI needs a font");
             return;
         };
-        let (w, h) = (200usize, 100usize);
-        let mut pixels = vec![255u8; 3 * w * h];
-        let mut img = Rgb {
-            pixels: &mut pixels,
-            width: w,
-            height: h,
+        // The pixels `draw_text` darkens on a white 200 x 100 image.
+        let dark = |text: &str, at: (f32, f32), pen: Pen| -> Vec<(usize, usize)> {
+            let (w, h) = (200usize, 100usize);
+            let mut pixels = vec![255u8; 3 * w * h];
+            let mut img = Rgb {
+                pixels: &mut pixels,
+                width: w,
+                height: h,
+            };
+            draw_text(&mut img, font, text, at, pen);
+            (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&(x, y)| pixels[3 * (y * w + x)] < 128)
+                .collect()
         };
         let pen = Pen {
             size: 20.0,
             color: [0, 0, 0],
             vertical: false,
         };
-        draw_text(&mut img, font, "Hi", (10.0, 30.0), pen);
-        let dark: Vec<(usize, usize)> = (0..h)
-            .flat_map(|y| (0..w).map(move |x| (x, y)))
-            .filter(|&(x, y)| pixels[3 * (y * w + x)] < 128)
-            .collect();
-        assert!(!dark.is_empty());
         let width = text_width(font, "Hi", 20.0);
-        for &(x, y) in &dark {
+        let flat = dark("Hi", (10.0, 30.0), pen);
+        assert!(!flat.is_empty());
+        for &(x, y) in &flat {
             assert!((10..=10 + width.ceil() as usize + 1).contains(&x), "x {x}");
             assert!((10..=31).contains(&y), "y {y}");
         }
-        let mut pixels = vec![255u8; 3 * w * h];
-        let mut img = Rgb {
-            pixels: &mut pixels,
-            width: w,
-            height: h,
-        };
         let up = Pen {
             vertical: true,
             ..pen
         };
-        draw_text(&mut img, font, "Hi", (50.0, 90.0), up);
-        let dark_up: Vec<(usize, usize)> = (0..h)
-            .flat_map(|y| (0..w).map(move |x| (x, y)))
-            .filter(|&(x, y)| pixels[3 * (y * w + x)] < 128)
-            .collect();
+        let dark_up = dark("Hi", (50.0, 90.0), up);
         assert!(!dark_up.is_empty());
         for &(x, y) in &dark_up {
             assert!(y <= 90 && y + width.ceil() as usize + 1 >= 90, "y {y}");

@@ -96,7 +96,6 @@ impl DecodeArgs {
             .filter(|p| p.is_file() && !self.no_lm && self.choices.is_none());
         let lm_path = self.lm.clone().or(shipped);
         let width = match (self.beam, &lm_path) {
-            (Some(0), _) => bail!("--beam must be at least 1"),
             (Some(w), _) => w,
             (None, Some(_)) => 16,
             (None, None) => return Ok(Vec::new()),
