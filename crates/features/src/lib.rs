@@ -88,6 +88,7 @@ mod output;
 mod resample;
 mod simd;
 mod stream;
+pub mod vad;
 
 pub use audio::{
     decode_audio, decode_wav, open_audio, open_wav, read_audio, read_audio_from, read_wav, Audio,
