@@ -249,43 +249,9 @@ impl AsrModel {
 pub const DEFAULT_MODEL: &str = "models/asr-en";
 
 /// The model directory to use when none is given: `$SORI_ASR_MODEL`, else
-/// `models/asr-en` under the current directory, else under the checkout
-/// the running binary was built in (`target/release/asr` → `../../`).
-/// Errors list the places looked at, or name the variable when it points
-/// nowhere (an empty variable counts as unset).
+/// `models/asr-en` under the current directory or the binary's checkout
+/// (`sori_train::default_model_dir`).
 pub fn default_model_dir() -> Result<std::path::PathBuf> {
-    if let Some(p) = std::env::var_os("SORI_ASR_MODEL").filter(|p| !p.is_empty()) {
-        let p = std::path::PathBuf::from(p);
-        if !p.is_dir() {
-            return Err(AsrError::Config(format!(
-                "{} (from $SORI_ASR_MODEL): no such model directory",
-                p.display()
-            )));
-        }
-        return Ok(p);
-    }
-    let mut tried = vec![std::path::PathBuf::from(DEFAULT_MODEL)];
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(root) = exe
-            .parent()
-            .and_then(|d| d.parent())
-            .and_then(|d| d.parent())
-        {
-            tried.push(root.join(DEFAULT_MODEL));
-        }
-    }
-    tried
-        .iter()
-        .find(|p| p.join("config.json").is_file())
-        .cloned()
-        .ok_or_else(|| {
-            AsrError::Config(format!(
-                "no --model given and no default model found (looked for {}; set SORI_ASR_MODEL or pass --model DIR)",
-                tried
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
+    sori_train::default_model_dir("SORI_ASR_MODEL", DEFAULT_MODEL)
+        .map_err(|e| AsrError::Config(e.to_string()))
 }

@@ -373,6 +373,14 @@ pub fn split_stratified(
     (train, test)
 }
 
+/// The Stanford layout lists every positive review before every negative
+/// one; training takes its validation split from the end (Keras' rule), which
+/// would then hold negatives only. Its reviews are shuffled with the split's
+/// fixed seed, so labels interleave and every run sees the same order.
+fn interleave(reviews: Vec<Review>) -> Vec<Review> {
+    split_stratified(reviews, 0.0, SPLIT_SEED).0
+}
+
 /// Loads `subset` of the reviews at `path`, choosing the loader by the path:
 /// a directory is the Stanford layout (`train/` and `test/` are its own
 /// split; give the `aclImdb` folder), `*.tar.gz`/`*.tgz` the Stanford archive,
@@ -399,13 +407,13 @@ pub fn load(path: &Path, subset: Subset) -> Result<Vec<Review>> {
         for part in acl_part(subset)? {
             out.extend(load_acl_dir(path, part)?);
         }
-        return nonempty(out, path);
+        return nonempty(interleave(out), path);
     } else if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
         let mut out = Vec::new();
         for part in acl_part(subset)? {
             out.extend(load_acl_tar_gz(path, part)?);
         }
-        return nonempty(out, path);
+        return nonempty(interleave(out), path);
     } else if name.ends_with(".csv") {
         let rows = load_csv(path)?;
         let has_sources = rows.iter().any(|(_, s)| !s.is_empty());
@@ -524,17 +532,18 @@ mod tests {
             std::fs::create_dir_all(f.parent().unwrap()).unwrap();
             std::fs::write(f, text).unwrap();
         }
-        let train = load(&root, Subset::Train).unwrap();
+        let mut train = load(&root, Subset::Train).unwrap();
+        train.sort_by_key(|r| r.label);
         assert_eq!(
             train,
             vec![
                 Review {
-                    text: "great".into(),
-                    label: 1
-                },
-                Review {
                     text: "bad".into(),
                     label: 0
+                },
+                Review {
+                    text: "great".into(),
+                    label: 1
                 }
             ]
         );
@@ -551,6 +560,28 @@ mod tests {
             load(&root, Subset::Test).unwrap()
         );
         assert_eq!(load(&tgz, Subset::All).unwrap().len(), 4);
+    }
+
+    /// The directory lists positives first; the validation split (the
+    /// last part, as Keras takes it) must still hold both labels in about
+    /// equal numbers.
+    #[test]
+    fn acl_dir_interleaves_labels_for_the_validation_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("aclImdb");
+        for (sub, n) in [("train/pos", 100), ("train/neg", 100)] {
+            let d = root.join(sub);
+            std::fs::create_dir_all(&d).unwrap();
+            for i in 0..n {
+                std::fs::write(d.join(format!("{i}_5.txt")), format!("{sub} {i}")).unwrap();
+            }
+        }
+        let train = load(&root, Subset::Train).unwrap();
+        assert_eq!(train.len(), 200);
+        let (_, val) = sori_train::validation_split(train.clone(), 0.2).unwrap();
+        let pos = val.iter().filter(|r| r.label == 1).count();
+        assert!((10..=30).contains(&pos), "{pos} positives of {}", val.len());
+        assert_eq!(train, load(&root, Subset::Train).unwrap(), "fixed order");
     }
 
     #[test]

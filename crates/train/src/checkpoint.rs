@@ -125,6 +125,45 @@ pub struct TrainerState {
     pub stopped_early: bool,
 }
 
+/// The model directory an application uses when the user names none:
+/// `$var` when set (it must then be a directory: the error names the
+/// variable), else `rel` (a committed model such as `models/asr-en`) under
+/// the current directory, else under the checkout the running binary was
+/// built in (`target/release/asr` -> `../../`). An empty variable counts as
+/// unset. The error lists the places looked at and how to choose one.
+pub fn default_model_dir(var: &str, rel: &str) -> Result<PathBuf, TrainError> {
+    if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        if !p.is_dir() {
+            return Err(TrainError::Config(format!(
+                "{} (from ${var}): no such model directory",
+                p.display()
+            )));
+        }
+        return Ok(p);
+    }
+    let mut tried = vec![PathBuf::from(rel)];
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(root) = exe.parent().and_then(Path::parent).and_then(Path::parent) {
+            tried.push(root.join(rel));
+        }
+    }
+    tried
+        .iter()
+        .find(|p| p.join("config.json").is_file())
+        .cloned()
+        .ok_or_else(|| {
+            TrainError::Config(format!(
+                "no --model given and no default model found (looked for {}; set {var} or pass --model DIR)",
+                tried
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
 /// A model directory (see the module docs for its files).
 #[derive(Debug, Clone)]
 pub struct ModelDir {

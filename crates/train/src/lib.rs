@@ -126,7 +126,7 @@ pub use args::{
     TrainArgs, MAX_BEAM, MAX_THREADS, MAX_WARMUP_STEPS,
 };
 pub use checkpoint::{
-    atomic_write, atomic_write_with, load_var_store, read_safetensors, save_var_store,
+    atomic_write, atomic_write_with, default_model_dir, load_var_store, read_safetensors, save_var_store,
     write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,
 };
 pub use cpu::{configure_process, flush_denormals, keep_freed_memory};
