@@ -10,7 +10,7 @@
 //!    log energy since the previous frame (falls count 0), Hann window,
 //!    smoothed over 5 frames. Steady noise and hum barely move the bands;
 //!    syllable onsets do.
-//! 2. The noise floor `N`: the `floor_percentile` (10th) percentile of the
+//! 2. The noise floor `N`: the `floor_percentile` (3rd) percentile of the
 //!    frame energies, raised to `range_db` (50 dB) below the loudest frame
 //!    when it is lower (digital silence between words would otherwise make
 //!    any faint hiss look like speech). The flux of noise, `φ₀`: the median
@@ -73,7 +73,7 @@ impl Default for VadConfig {
             on_db: 10.0,
             off_db: 5.0,
             flux_weight: 1.0,
-            floor_percentile: 0.1,
+            floor_percentile: 0.03,
             range_db: 50.0,
             min_level_db: -70.0,
             min_speech: 0.1,
