@@ -1,5 +1,6 @@
 //! Every knob of the front end, and the presets that reproduce the references
-//! people compare with: Kaldi's `compute-mfcc-feats` and `librosa.feature.mfcc`.
+//! people compare with: Kaldi's `compute-mfcc-feats`, `librosa.feature.mfcc`
+//! and Whisper's `log_mel_spectrogram`.
 //!
 //! Sizes are in samples at [`FeatureConfig::sample_rate`]; the presets derive
 //! them from milliseconds the way each reference does (Kaldi truncates
@@ -28,6 +29,13 @@ pub enum Framing {
     /// `n_fft/2` zeros on both sides; frame `t` is centred on sample
     /// `t*shift`; `1 + len/shift` frames for any non-empty signal.
     Centered,
+    /// `torch.stft` / librosa `center=True, pad_mode="reflect"` (Whisper):
+    /// frames as [`Framing::Centered`], but the padding mirrors the signal
+    /// about its first and last samples (`x[-i] = x[i]`, `x[n-1+i] =
+    /// x[n-1-i]`), repeatedly for signals shorter than the padding, as
+    /// `numpy.pad(mode="reflect")` does. Not streamable (the right padding
+    /// mirrors the end of the signal).
+    CenteredReflect,
 }
 
 /// Mel scale used to space the filters.
@@ -66,6 +74,39 @@ pub enum LogKind {
     /// raised to at least `max - top_db` where `max` is over the whole
     /// utterance (librosa `power_to_db(ref=1.0)`).
     Decibel { amin: f32, top_db: Option<f32> },
+    /// Whisper's `log_mel_spectrogram`: `log10(max(x, 1e-10))`, then every
+    /// value raised to at least `max - 8` where `max` is over the whole
+    /// utterance, then `(x + 4) / 4`.
+    Whisper,
+}
+
+impl LogKind {
+    /// The floor under the energies and the factor from `ln` to this log.
+    pub(crate) fn floor_and_scale(&self) -> (f64, f64) {
+        match *self {
+            LogKind::Natural { floor } => (floor as f64, 1.0),
+            LogKind::Decibel { amin, .. } => (amin as f64, 10.0 / std::f64::consts::LN_10),
+            LogKind::Whisper => (1e-10, 1.0 / std::f64::consts::LN_10),
+        }
+    }
+
+    /// How far below the utterance maximum values are clipped, if at all
+    /// (such a log needs the whole utterance).
+    pub(crate) fn dynamic_range(&self) -> Option<f64> {
+        match *self {
+            LogKind::Natural { .. } => None,
+            LogKind::Decibel { top_db, .. } => top_db.map(f64::from),
+            LogKind::Whisper => Some(8.0),
+        }
+    }
+
+    /// The affine map applied after the clipping: `(x + 4) / 4` for Whisper.
+    pub(crate) fn rescale(&self, x: f64) -> f64 {
+        match self {
+            LogKind::Whisper => (x + 4.0) / 4.0,
+            _ => x,
+        }
+    }
 }
 
 /// Per-utterance cepstral mean and variance normalisation.
@@ -106,6 +147,9 @@ pub struct FeatureConfig {
     /// FFT size (>= `frame_length`); the windowed frame is zero-padded to it.
     pub n_fft: usize,
     pub framing: Framing,
+    /// Drop the last frame, as Whisper does (`stft[..., :-1]`): with centred
+    /// framing, `len/shift` frames instead of `1 + len/shift`.
+    pub drop_last_frame: bool,
     /// Subtract each frame's mean before pre-emphasis (Kaldi `remove_dc_offset`).
     pub remove_dc: bool,
     /// Pre-emphasis `x[i] -= k x[i-1]` within each frame (0 disables); the
@@ -185,6 +229,7 @@ impl FeatureConfig {
             frame_shift: ms_to_samples(10.0, sample_rate),
             n_fft: frame_length.max(1).next_power_of_two(),
             framing: Framing::SnipEdges,
+            drop_last_frame: false,
             remove_dc: true,
             preemphasis: 0.97,
             window: WindowKind::Povey,
@@ -235,6 +280,7 @@ impl FeatureConfig {
             frame_shift: 512,
             n_fft: 2048,
             framing: Framing::Centered,
+            drop_last_frame: false,
             remove_dc: false,
             preemphasis: 0.0,
             window: WindowKind::Hann,
@@ -255,6 +301,51 @@ impl FeatureConfig {
             use_energy: false,
             raw_energy: false,
             output: Output::Mfcc,
+            delta_order: 0,
+            delta_window: 2,
+            cmvn: Cmvn::None,
+            vtln_warp: 1.0,
+            vtln_low: 100.0,
+            vtln_high: -500.0,
+        }
+    }
+
+    /// Whisper's front end (`whisper.audio.log_mel_spectrogram`, and
+    /// `transformers`' `WhisperFeatureExtractor`): 16 kHz, `n_fft` 400
+    /// with a periodic Hann window of 400, hop 160, centred frames with
+    /// reflect padding, power spectrum, `n_mels` Slaney-normalised
+    /// Slaney-scale filters from 0 to 8000 Hz (librosa `mel(sr=16000,
+    /// n_fft=400, n_mels)`), the last frame dropped, then `log10`, the clamp
+    /// to the utterance maximum minus 8 and `(x + 4) / 4` ([`LogKind::Whisper`]).
+    /// `n_mels` is 80 for the original models and 128 for large-v3. Rows are
+    /// frames (`(T, n_mels)`: Whisper's `(n_mels, T)` transposed); audio is
+    /// not padded to 30 s (pad it first to get Whisper's 3000 frames).
+    pub fn whisper(n_mels: usize) -> Self {
+        FeatureConfig {
+            sample_rate: 16000,
+            input_scale: 1.0,
+            frame_length: 400,
+            frame_shift: 160,
+            n_fft: 400,
+            framing: Framing::CenteredReflect,
+            drop_last_frame: true,
+            remove_dc: false,
+            preemphasis: 0.0,
+            window: WindowKind::Hann,
+            window_periodic: true,
+            magnitude: false,
+            n_mels,
+            f_min: 0.0,
+            f_max: None,
+            mel_scale: MelScale::Slaney,
+            triangles: Triangles::HzDomain,
+            mel_norm: MelNorm::Slaney,
+            log: LogKind::Whisper,
+            n_ceps: 13.min(n_mels),
+            lifter: 0.0,
+            use_energy: false,
+            raw_energy: false,
+            output: Output::Fbank,
             delta_order: 0,
             delta_window: 2,
             cmvn: Cmvn::None,
@@ -310,7 +401,7 @@ impl FeatureConfig {
 
     /// Number of frames for `n` input samples.
     pub fn num_frames(&self, n: usize) -> usize {
-        match self.framing {
+        let frames = match self.framing {
             Framing::SnipEdges => {
                 if n < self.frame_length {
                     0
@@ -318,7 +409,7 @@ impl FeatureConfig {
                     1 + (n - self.frame_length) / self.frame_shift
                 }
             }
-            Framing::Centered => {
+            Framing::Centered | Framing::CenteredReflect => {
                 if n == 0 {
                     0
                 } else {
@@ -326,7 +417,8 @@ impl FeatureConfig {
                     1 + (n + 2 * pad - self.n_fft) / self.frame_shift
                 }
             }
-        }
+        };
+        frames.saturating_sub(usize::from(self.drop_last_frame))
     }
 
     /// Checks that the parameters make sense together.
@@ -388,6 +480,7 @@ impl FeatureConfig {
         let valid_log = match self.log {
             LogKind::Natural { floor } => floor > 0.0,
             LogKind::Decibel { amin, top_db } => amin > 0.0 && top_db.is_none_or(|t| t >= 0.0),
+            LogKind::Whisper => true,
         };
         if !valid_log {
             return bad("log floor / amin must be positive and top_db non-negative".into());

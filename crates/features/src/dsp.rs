@@ -602,14 +602,12 @@ impl FrameProcessor {
             self.power.iter_mut().for_each(|p| *p = p.sqrt());
         }
         self.mel_for_spectrum.apply_with(&self.power, log_mel, avx2);
-        let (floor, scale) = match c.log {
-            LogKind::Natural { floor } => (floor as f64, 1.0),
-            LogKind::Decibel { amin, .. } => (amin as f64, 10.0 / std::f64::consts::LN_10),
-        };
+        let (floor, scale) = c.log.floor_and_scale();
         kernel!(avx2, log_floor(log_mel, floor, scale));
         match c.log {
             LogKind::Natural { .. } => e.max(floor).ln(),
             LogKind::Decibel { .. } => 10.0 * e.max(floor).log10(),
+            LogKind::Whisper => e.max(floor).log10(),
         }
     }
 

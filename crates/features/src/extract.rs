@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::audio::{read_audio, Audio};
-use crate::config::{Cmvn, FeatureConfig, Framing, LogKind};
+use crate::config::{Cmvn, FeatureConfig, Framing};
 use crate::dsp::FrameProcessor;
 use crate::error::{display_path, FeatureError, Result};
 use crate::resample::resample;
@@ -46,7 +46,7 @@ impl Features {
 pub(crate) fn frame_origin(config: &FeatureConfig) -> isize {
     match config.framing {
         Framing::SnipEdges => 0,
-        Framing::Centered => {
+        Framing::Centered | Framing::CenteredReflect => {
             (config.n_fft - config.frame_length) as isize / 2 - (config.n_fft / 2) as isize
         }
     }
@@ -134,12 +134,11 @@ impl Extractor {
         let origin = frame_origin(&config);
         let shift = config.frame_shift;
         let mut data = vec![0.0f32; n_frames * dim];
-        let top_db = match config.log {
-            LogKind::Decibel { top_db, .. } => top_db,
-            LogKind::Natural { .. } => None,
-        };
-        // top_db clips against the utterance maximum, so the log mel rows are
-        // kept until every frame is seen; otherwise each row is finished at once.
+        // top_db (and Whisper's clamp) clips against the utterance maximum, so
+        // the log mel rows are kept until every frame is seen; otherwise each
+        // row is finished at once.
+        let top_db = config.log.dynamic_range();
+        let reflect = config.framing == Framing::CenteredReflect;
         let mut kept = if top_db.is_some() {
             Vec::with_capacity(n_frames * n_mels)
         } else {
@@ -162,7 +161,7 @@ impl Extractor {
                 self.proc
                     .log_mel_of(&samples[start..start + len], &mut self.mel)
             } else {
-                fill_frame(self.proc.frame_mut(), samples, start);
+                fill_frame(self.proc.frame_mut(), samples, start, reflect);
                 self.proc.log_mel(&mut self.mel)
             };
             if top_db.is_some() {
@@ -176,8 +175,9 @@ impl Extractor {
         check_finite_at(&samples[checked..], checked, NAME)?;
         if let Some(top_db) = top_db {
             let max = kept.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let floor = max - top_db as f64;
-            kept.iter_mut().for_each(|x| *x = x.max(floor));
+            let floor = max - top_db;
+            let log = config.log;
+            kept.iter_mut().for_each(|x| *x = log.rescale(x.max(floor)));
             for t in 0..n_frames {
                 self.proc.finish_row(
                     &kept[t * n_mels..(t + 1) * n_mels],
@@ -216,8 +216,9 @@ impl Extractor {
 }
 
 /// Copies `frame.len()` samples starting at `start` (possibly negative or past
-/// the end, where zeros are used).
-fn fill_frame(frame: &mut [f32], samples: &[f32], start: isize) {
+/// the end, where zeros are used, or with `reflect` the signal mirrored about
+/// its end samples).
+fn fill_frame(frame: &mut [f32], samples: &[f32], start: isize, reflect: bool) {
     let n = frame.len() as isize;
     let len = samples.len() as isize;
     if start >= 0 && start + n <= len {
@@ -228,9 +229,27 @@ fn fill_frame(frame: &mut [f32], samples: &[f32], start: isize) {
         let j = start + i as isize;
         *x = if (0..len).contains(&j) {
             samples[j as usize]
+        } else if reflect && len > 0 {
+            samples[reflect_index(j, len as usize)]
         } else {
             0.0
         };
+    }
+}
+
+/// Index of signal position `j` (any integer) in a signal of `len > 0`
+/// samples extended by mirroring about its first and last samples, again and
+/// again (`numpy.pad(mode="reflect")`: period `2 (len - 1)`).
+pub(crate) fn reflect_index(j: isize, len: usize) -> usize {
+    if len == 1 {
+        return 0;
+    }
+    let period = 2 * (len as isize - 1);
+    let r = j.rem_euclid(period) as usize;
+    if r < len {
+        r
+    } else {
+        period as usize - r
     }
 }
 
@@ -302,6 +321,33 @@ pub fn extract_files(paths: &[PathBuf], config: &FeatureConfig) -> Result<Vec<Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mirror indices equal `numpy.pad(x, p, mode="reflect")`, printed by
+    /// numpy 2.4 for x = [1, 2, 3] (p = 7), [1, 2, 3, 4] (p = 9) and [5] (p = 3).
+    #[test]
+    fn reflect_index_is_numpy_reflect() {
+        let cases: [(&[i32], isize, &[i32]); 3] = [
+            (
+                &[1, 2, 3],
+                7,
+                &[2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2],
+            ),
+            (
+                &[1, 2, 3, 4],
+                9,
+                &[
+                    4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1, 2, 3, 4, 3, 2, 1,
+                ],
+            ),
+            (&[5], 3, &[5, 5, 5, 5, 5, 5, 5]),
+        ];
+        for (x, pad, want) in cases {
+            let got: Vec<i32> = (-pad..x.len() as isize + pad)
+                .map(|j| x[reflect_index(j, x.len())])
+                .collect();
+            assert_eq!(got, want, "{x:?} padded by {pad}");
+        }
+    }
 
     #[test]
     fn compute_reports_the_first_non_finite_sample_anywhere() {

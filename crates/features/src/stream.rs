@@ -5,11 +5,12 @@
 //! deltas need look-ahead (`delta_window * delta_order` frames), so memory is
 //! bounded whatever the stream's length. The rows are bit-identical to
 //! [`Extractor::compute`](crate::Extractor::compute) on the whole signal.
-//! Steps that need the whole utterance (`top_db` clipping, CMVN) are refused
-//! with [`FeatureError::NotStreamable`].
+//! Steps that need the whole utterance (`top_db` clipping, Whisper's clamp,
+//! CMVN, reflect padding, dropping the last frame) are refused with
+//! [`FeatureError::NotStreamable`].
 
 use crate::audio::AudioSource;
-use crate::config::{Cmvn, FeatureConfig, LogKind};
+use crate::config::{Cmvn, FeatureConfig, Framing, LogKind};
 use crate::dsp::FrameProcessor;
 use crate::error::{FeatureError, Result};
 use crate::extract::{check_finite, delta_row, frame_origin};
@@ -50,6 +51,17 @@ impl StreamingExtractor {
         } = config.log
         {
             return Err(FeatureError::NotStreamable("top_db clipping"));
+        }
+        if config.log == LogKind::Whisper {
+            return Err(FeatureError::NotStreamable(
+                "Whisper's clamp to the maximum",
+            ));
+        }
+        if config.framing == Framing::CenteredReflect {
+            return Err(FeatureError::NotStreamable("reflect padding"));
+        }
+        if config.drop_last_frame {
+            return Err(FeatureError::NotStreamable("dropping the last frame"));
         }
         if config.cmvn != Cmvn::None {
             return Err(FeatureError::NotStreamable("CMVN"));
