@@ -476,6 +476,42 @@ pub fn read_safetensors(path: &Path) -> Result<SafetensorsContents, TrainError> 
     Ok((tensors, metadata))
 }
 
+/// Copies the weights file `src` to `dst` with every 32- or 64-bit float
+/// tensor stored as `kind` (`Kind::Half` or `Kind::BFloat16`), halving a
+/// committed model's size; other tensors and the header metadata are kept.
+/// Loading converts back to the model's kind ([`load_var_store`]), so
+/// nothing else changes. A value the narrower type cannot hold (beyond
+/// f16's ±65504) is refused by tensor name rather than stored as infinity.
+pub fn write_narrow_floats(src: &Path, dst: &Path, kind: Kind) -> Result<(), TrainError> {
+    if !matches!(kind, Kind::Half | Kind::BFloat16) {
+        return Err(TrainError::Config(format!(
+            "weights can be narrowed to f16 or bf16, not {kind:?}"
+        )));
+    }
+    let (tensors, metadata) = read_safetensors(src)?;
+    let mut named: Vec<(String, Tensor)> = Vec::with_capacity(tensors.len());
+    for (name, t) in tensors {
+        let t = if matches!(t.kind(), Kind::Float | Kind::Double) {
+            let narrow = t.to_kind(kind);
+            let finite_before = t.isfinite().all().int64_value(&[]) != 0;
+            let finite_after = narrow.isfinite().all().int64_value(&[]) != 0;
+            if finite_before && !finite_after {
+                return Err(TrainError::model(
+                    src,
+                    format!("tensor {name:?} has values out of {kind:?}'s range"),
+                ));
+            }
+            narrow
+        } else {
+            t
+        };
+        named.push((name, t));
+    }
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    let metadata = (!metadata.is_empty()).then_some(metadata);
+    write_safetensors(&named, metadata, dst)
+}
+
 /// Loads a `.safetensors` file into `vs`, checking names and shapes.
 pub fn load_var_store(vs: &mut nn::VarStore, path: &Path) -> Result<(), TrainError> {
     let (tensors, _) = read_safetensors(path)?;

@@ -126,8 +126,9 @@ pub use args::{
     TrainArgs, MAX_BEAM, MAX_THREADS, MAX_WARMUP_STEPS,
 };
 pub use checkpoint::{
-    atomic_write, atomic_write_with, default_model_dir, load_var_store, read_safetensors, save_var_store,
-    write_safetensors, ModelConfig, ModelDir, TrainerState, Which, FORMAT_VERSION,
+    atomic_write, atomic_write_with, default_model_dir, load_var_store, read_safetensors,
+    save_var_store, write_narrow_floats, write_safetensors, ModelConfig, ModelDir, TrainerState,
+    Which, FORMAT_VERSION,
 };
 pub use cpu::{configure_process, flush_denormals, keep_freed_memory};
 pub use data::{

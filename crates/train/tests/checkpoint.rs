@@ -54,6 +54,56 @@ fn weights_round_trip_exactly() {
     );
 }
 
+/// Narrowed weights load back into the f32 model as each value rounded to
+/// f16 (the oracle: libtorch's own f32 -> f16 -> f32 cast, element by
+/// element), the file holds F16 and is about half the size, and a value
+/// beyond f16's range is refused instead of becoming infinity.
+#[test]
+fn narrowed_weights_load_as_rounded_f32_and_out_of_range_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = ModelDir::create(tmp.path().join("m")).unwrap();
+    let a = model(1, 64);
+    dir.save_weights(&a, Which::Best).unwrap();
+    let full = dir.weights_path(Which::Best);
+    let half = tmp.path().join("half.safetensors");
+    sori_train::write_narrow_floats(&full, &half, Kind::Half).unwrap();
+    let (full_len, half_len) = (
+        std::fs::metadata(&full).unwrap().len(),
+        std::fs::metadata(&half).unwrap().len(),
+    );
+    assert!(half_len * 10 < full_len * 6, "{half_len} vs {full_len}");
+    let bytes = std::fs::read(&half).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + header_len]).unwrap();
+    assert!(
+        header.contains("F16") && !header.contains("F32"),
+        "{header}"
+    );
+    let mut b = model(2, 64);
+    sori_train::load_var_store(&mut b, &half).unwrap();
+    let bv = b.variables();
+    for (name, t) in a.variables() {
+        let expect = t.to_kind(Kind::Half).to_kind(Kind::Float);
+        assert_eq!(bv[&name].kind(), Kind::Float, "{name}");
+        assert!(bv[&name].equal(&expect), "{name}");
+        assert!(!bv[&name].equal(&t), "{name}: nothing was rounded?");
+    }
+    // 1e6 does not fit in f16.
+    tch::no_grad(|| {
+        let _ = a.variables()["dense.weight"].get(0).get(0).fill_(1e6);
+    });
+    dir.save_weights(&a, Which::Last).unwrap();
+    let err = sori_train::write_narrow_floats(&dir.weights_path(Which::Last), &half, Kind::Half)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("dense.weight") && err.contains("range"),
+        "{err}"
+    );
+    // bf16 holds it.
+    sori_train::write_narrow_floats(&dir.weights_path(Which::Last), &half, Kind::BFloat16).unwrap();
+}
+
 #[test]
 fn config_round_trips_and_other_models_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
