@@ -1,7 +1,13 @@
 //! Recognition: audio file → text with word times. Long recordings are cut
-//! into chunks (at the quietest 10 ms inside the last seconds of each
-//! window, so words are rarely split) and decoded one chunk at a time, so
-//! the network's memory does not grow with the recording.
+//! into chunks and decoded one chunk at a time, so the network's memory
+//! does not grow with the recording. With voice activity detection
+//! ([`Recognizer::vad`], `sori_features::vad`) the chunks are planned on
+//! the speech regions ([`plan_chunks`]): silences longer than
+//! `drop_silence` are left out (but for `context` seconds at each side),
+//! and a stretch of speech longer than a chunk is cut in the middle of a
+//! pause between regions; only a region longer than a chunk by itself is
+//! cut at its quietest 10 ms. Without it, chunks are cut at the quietest
+//! 10 ms inside the last seconds of each window ([`cut_point`]).
 //!
 //! Decoding is greedy ([`Greedy`]) or a prefix beam search with an optional
 //! character LM ([`BeamDecoder`]); several decoders can share one run of
@@ -13,7 +19,9 @@ use crate::frontend::{FeatureNorm, SpeakerNorm};
 use crate::model::AsrModel;
 use serde::Serialize;
 use sori_ctc::{beam_search, force_align, BeamOptions, LanguageModel};
+use sori_features::vad::{Vad, VadConfig};
 use sori_features::{Extractor, Features};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +51,10 @@ pub struct Transcript {
     /// Mean of the characters' posteriors over the whole transcript (each
     /// character counts once); `None` when nothing was recognised.
     pub confidence: Option<f64>,
+    /// Pauses found by voice activity detection, `(start, end)` in seconds
+    /// (empty without it): subtitle cues end at them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pauses: Vec<(f64, f64)>,
 }
 
 impl Transcript {
@@ -65,6 +77,7 @@ impl Transcript {
             words,
             duration,
             confidence,
+            pauses: Vec::new(),
         }
     }
 }
@@ -288,6 +301,104 @@ pub struct MultiTranscript {
     pub decoder_seconds: Vec<f64>,
 }
 
+/// Voice activity detection in recognition (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VadOptions {
+    /// The detector's settings.
+    pub config: VadConfig,
+    /// Silences (between speech regions) at least this long, in seconds,
+    /// are left out of recognition.
+    pub drop_silence: f64,
+    /// Seconds of a left-out silence kept next to the speech at each side
+    /// (the network saw silence around its training utterances).
+    pub context: f64,
+}
+
+impl Default for VadOptions {
+    fn default() -> Self {
+        VadOptions {
+            config: VadConfig::default(),
+            drop_silence: 1.0,
+            context: 0.3,
+        }
+    }
+}
+
+/// The pieces of a recording that [`Recognizer::transcribe_samples_with`]
+/// decodes, and the pauses between speech regions (sample ranges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkPlan {
+    pub chunks: Vec<Range<usize>>,
+    pub pauses: Vec<Range<usize>>,
+}
+
+/// Plans the chunks of `len` samples at `rate` Hz from the speech
+/// `regions` (in order, not overlapping): regions closer than
+/// `drop_silence` samples form one stretch, widened by `context` samples at
+/// each side; a stretch longer than `chunk` samples is cut in the middle of
+/// the last pause between its regions that keeps the chunk within `chunk`
+/// (and at least a quarter of it long), else at [`cut_point`]. Every sample
+/// of every region lies in exactly one chunk; chunks do not overlap.
+pub fn plan_chunks(
+    samples: &[f32],
+    rate: usize,
+    chunk: usize,
+    regions: &[Range<usize>],
+    drop_silence: usize,
+    context: usize,
+) -> ChunkPlan {
+    let len = samples.len();
+    let chunk = chunk.max(1);
+    let pauses: Vec<Range<usize>> = regions
+        .windows(2)
+        .map(|w| w[0].end..w[1].start)
+        .filter(|g| !g.is_empty())
+        .collect();
+    // Stretches of regions joined across short silences.
+    let mut stretches: Vec<Vec<Range<usize>>> = Vec::new();
+    for r in regions.iter().filter(|r| !r.is_empty()) {
+        match stretches.last_mut() {
+            Some(s) if r.start - s.last().map_or(0, |l| l.end) < drop_silence => s.push(r.clone()),
+            _ => stretches.push(vec![r.clone()]),
+        }
+    }
+    let mut chunks: Vec<Range<usize>> = Vec::new();
+    for s in &stretches {
+        let prev_end = chunks.last().map_or(0, |c| c.end);
+        let start = s[0].start.saturating_sub(context).max(prev_end);
+        let end = (s[s.len() - 1].end + context).min(len);
+        // Cut candidates: the middles of the pauses inside the stretch.
+        let cuts: Vec<usize> = s.windows(2).map(|w| (w[0].end + w[1].start) / 2).collect();
+        let mut cs = start;
+        while end - cs > chunk {
+            let fits = cuts
+                .iter()
+                .rev()
+                .find(|&&m| m > cs + chunk / 4 && m <= cs + chunk);
+            let e = match fits {
+                Some(&m) => m,
+                None => cut_point(&samples[..end], cs, chunk, rate),
+            };
+            chunks.push(cs..e);
+            cs = e;
+        }
+        chunks.push(cs..end);
+    }
+    ChunkPlan { chunks, pauses }
+}
+
+/// Fixed chunks over the whole recording (no voice activity detection).
+pub fn plan_fixed_chunks(samples: &[f32], rate: usize, chunk: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < samples.len() {
+        let end = cut_point(samples, start, chunk, rate);
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
 /// A loaded model ready to transcribe.
 pub struct Recognizer {
     pub model: AsrModel,
@@ -299,6 +410,9 @@ pub struct Recognizer {
     /// speaker normalisation ([`Recognizer::fit_speaker`]); without them
     /// each piece of audio is normalised by its own.
     pub speaker_norm: Option<SpeakerNorm>,
+    /// Voice activity detection before recognition (off unless set:
+    /// `asr transcribe` turns it on, `asr eval --vad` too).
+    pub vad: Option<VadOptions>,
 }
 
 impl Recognizer {
@@ -315,6 +429,7 @@ impl Recognizer {
             chunk_seconds: 20.0,
             decoder: Box::new(Greedy),
             speaker_norm: None,
+            vad: None,
         })
     }
 
@@ -399,15 +514,14 @@ impl Recognizer {
         let started = Instant::now();
         let rate = self.model.config.frontend.sample_rate as usize;
         let chunk = ((self.chunk_seconds * rate as f64) as usize).max(rate);
+        let plan = self.plan(samples, chunk)?;
         let mut words: Vec<Vec<Word>> = vec![Vec::new(); decoders.len()];
         let mut decoder_seconds = vec![0.0; decoders.len()];
-        let mut start = 0;
-        while start < samples.len() {
-            let end = cut_point(samples, start, chunk, rate);
-            let piece = &samples[start..end];
+        for range in &plan.chunks {
+            let piece = &samples[range.clone()];
             // A tail shorter than one frame carries no speech.
             if piece.len() >= self.model.config.frontend.feature_config().frame_length {
-                let offset = start as f64 / rate as f64;
+                let offset = range.start as f64 / rate as f64;
                 let (lp, steps) = self.log_probs(piece, path)?;
                 for (i, d) in decoders.iter().enumerate() {
                     let t = Instant::now();
@@ -415,12 +529,16 @@ impl Recognizer {
                     decoder_seconds[i] += t.elapsed().as_secs_f64();
                 }
             }
-            start = end;
         }
         let duration = samples.len() as f64 / rate as f64;
+        let secs = |r: &Range<usize>| (r.start as f64 / rate as f64, r.end as f64 / rate as f64);
+        let pauses: Vec<(f64, f64)> = plan.pauses.iter().map(secs).collect();
         let transcripts = words
             .into_iter()
-            .map(|words| Transcript::from_words(words, duration))
+            .map(|words| Transcript {
+                pauses: pauses.clone(),
+                ..Transcript::from_words(words, duration)
+            })
             .collect();
         let total = started.elapsed().as_secs_f64();
         Ok(MultiTranscript {
@@ -428,6 +546,30 @@ impl Recognizer {
             shared_seconds: total - decoder_seconds.iter().sum::<f64>(),
             decoder_seconds,
         })
+    }
+
+    /// The chunks of `samples` to decode: [`plan_chunks`] on the speech
+    /// regions with voice activity detection, else fixed chunks.
+    pub fn plan(&self, samples: &[f32], chunk: usize) -> Result<ChunkPlan> {
+        let rate = self.model.config.frontend.sample_rate as usize;
+        let Some(v) = &self.vad else {
+            return Ok(ChunkPlan {
+                chunks: plan_fixed_chunks(samples, rate, chunk),
+                pauses: Vec::new(),
+            });
+        };
+        let regions = Vad::new(&v.config, rate as u32)
+            .map_err(|e| AsrError::Config(e.to_string()))?
+            .detect(samples);
+        let secs = |s: f64| (s * rate as f64).round() as usize;
+        Ok(plan_chunks(
+            samples,
+            rate,
+            chunk,
+            &regions,
+            secs(v.drop_silence),
+            secs(v.context),
+        ))
     }
 
     /// Log-probabilities (`T × classes`) of samples at the model's rate.
@@ -528,15 +670,54 @@ fn timestamp(t: f64, sep: char) -> String {
     )
 }
 
-/// Subtitle cues: up to 7 words or 5 seconds each.
-pub fn cues(words: &[Word]) -> Vec<(f64, f64, String)> {
+/// Where subtitle cues end (see [`cues`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CueOptions {
+    /// At most this many characters of text per cue (a longer word alone
+    /// still makes a cue).
+    pub max_chars: usize,
+    /// At most this many seconds from a cue's first word's start to its
+    /// last word's end (a longer word alone still makes a cue).
+    pub max_seconds: f64,
+    /// A pause at least this long (seconds) ends a cue: one of the
+    /// transcript's `pauses` whose middle lies between two words' starts
+    /// and ends, or a gap between two words' times.
+    pub pause: f64,
+}
+
+impl Default for CueOptions {
+    /// 42 characters (one subtitle line of the usual broadcast guidelines),
+    /// 6 seconds, 0.5 s pauses.
+    fn default() -> Self {
+        CueOptions {
+            max_chars: 42,
+            max_seconds: 6.0,
+            pause: 0.5,
+        }
+    }
+}
+
+/// Subtitle cues `(start, end, text)` of a transcript: words are added to a
+/// cue until the next one would make it longer than `max_chars` or
+/// `max_seconds`, or follows a pause (see [`CueOptions`]).
+pub fn cues(t: &Transcript, o: &CueOptions) -> Vec<(f64, f64, String)> {
     let mut out: Vec<(f64, f64, String)> = Vec::new();
     let mut cur: Vec<&Word> = Vec::new();
-    for w in words {
-        if !cur.is_empty() && (cur.len() >= 7 || w.end - cur[0].start > 5.0) {
-            out.push(cue_of(&cur));
-            cur.clear();
+    let mut chars = 0;
+    for w in &t.words {
+        let n = w.word.chars().count();
+        if let (Some(first), Some(last)) = (cur.first(), cur.last()) {
+            let paused = w.start - last.end >= o.pause
+                || t.pauses.iter().any(|&(a, b)| {
+                    let mid = (a + b) / 2.0;
+                    b - a >= o.pause && mid > last.start && mid < w.end
+                });
+            if paused || chars + 1 + n > o.max_chars || w.end - first.start > o.max_seconds {
+                out.push(cue_of(&cur));
+                cur.clear();
+            }
         }
+        chars = if cur.is_empty() { n } else { chars + 1 + n };
         cur.push(w);
     }
     if !cur.is_empty() {
@@ -557,9 +738,9 @@ fn cue_of(ws: &[&Word]) -> (f64, f64, String) {
 }
 
 /// SubRip subtitles of a transcript.
-pub fn to_srt(t: &Transcript) -> String {
+pub fn to_srt(t: &Transcript, o: &CueOptions) -> String {
     let mut s = String::new();
-    for (i, (a, b, text)) in cues(&t.words).iter().enumerate() {
+    for (i, (a, b, text)) in cues(t, o).iter().enumerate() {
         s.push_str(&format!(
             "{}\n{} --> {}\n{text}\n\n",
             i + 1,
@@ -570,10 +751,10 @@ pub fn to_srt(t: &Transcript) -> String {
     s
 }
 
-/// WebVTT subtitles of a transcript.
-pub fn to_vtt(t: &Transcript) -> String {
+/// WebVTT subtitles of a transcript (one document).
+pub fn to_vtt(t: &Transcript, o: &CueOptions) -> String {
     let mut s = String::from("WEBVTT\n\n");
-    for (a, b, text) in cues(&t.words) {
+    for (a, b, text) in cues(t, o) {
         s.push_str(&format!(
             "{} --> {}\n{text}\n\n",
             timestamp(a, '.'),
@@ -635,9 +816,13 @@ mod tests {
         assert_eq!(t.text, "hi yo");
         // Four characters: (0.5 + 1 + 0.9 + 0.7) / 4.
         assert!((t.confidence.unwrap() - 0.775).abs() < 1e-12);
-        assert_eq!(to_srt(&t), "1\n00:00:01,060 --> 00:00:01,300\nhi yo\n\n");
+        let o = CueOptions::default();
         assert_eq!(
-            to_vtt(&t),
+            to_srt(&t, &o),
+            "1\n00:00:01,060 --> 00:00:01,300\nhi yo\n\n"
+        );
+        assert_eq!(
+            to_vtt(&t, &o),
             "WEBVTT\n\n00:00:01.060 --> 00:00:01.300\nhi yo\n\n"
         );
         assert_eq!(timestamp(3725.5, ','), "01:02:05,500");
@@ -654,6 +839,94 @@ mod tests {
         let cut = cut_point(&x, 0, 1000, rate);
         assert!((850..870).contains(&cut), "{cut}");
         assert_eq!(cut_point(&x, 2000, 1000, rate), 2500);
+    }
+
+    #[test]
+    fn chunks_follow_speech_regions_and_cut_in_pauses() {
+        let rate = 100;
+        let x = vec![0.5f32; 10_000];
+        let regions = [
+            100..500,
+            560..900,
+            950..1400,
+            3000..3200,
+            3250..3300,
+            9950..10_000,
+        ];
+        // chunk 6 s, silences of 1 s or more dropped, 0.2 s kept at each side.
+        let plan = plan_chunks(&x, rate, 600, &regions, 100, 20);
+        assert_eq!(
+            plan.chunks,
+            [80..530, 530..925, 925..1420, 2980..3320, 9930..10_000]
+        );
+        assert_eq!(
+            plan.pauses,
+            [500..560, 900..950, 1400..3000, 3200..3250, 3300..9950]
+        );
+        // A region longer than a chunk by itself: cut at its quietest 10 ms.
+        let mut y = vec![0.5f32; 2000];
+        for v in &mut y[450..470] {
+            *v = 0.0;
+        }
+        let plan = plan_chunks(&y, rate, 600, &[0..2000], 100, 20);
+        let c = &plan.chunks;
+        assert!((450..470).contains(&c[0].end), "{c:?}");
+        assert_eq!((c[0].start, c[c.len() - 1].end), (0, 2000));
+        assert!(c.windows(2).all(|w| w[0].end == w[1].start), "{c:?}");
+        assert!(c.iter().all(|r| r.len() <= 600), "{c:?}");
+        // No speech: nothing to decode.
+        assert!(plan_chunks(&y, rate, 600, &[], 100, 20).chunks.is_empty());
+        // Without regions, fixed chunks cover everything.
+        assert_eq!(plan_fixed_chunks(&x[..900], rate, 1000), [0..900]);
+        let fixed = plan_fixed_chunks(&x[..900], rate, 600);
+        assert!(fixed.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!((fixed[0].start, fixed[fixed.len() - 1].end), (0, 900));
+    }
+
+    #[test]
+    fn cues_end_at_pauses_and_at_the_limits() {
+        let w = |word: &str, start: f64, end: f64| Word {
+            word: word.into(),
+            start,
+            end,
+            confidence: 1.0,
+        };
+        let mut t = Transcript::from_words(
+            vec![
+                w("one", 0.0, 0.3),
+                w("two", 0.4, 0.7),
+                // A VAD pause 0.8..1.6 lies between "two" and "three".
+                w("three", 1.7, 2.0),
+                // A 0.6 s gap between words' times.
+                w("four", 2.6, 2.9),
+                w("five", 3.0, 3.2),
+            ],
+            4.0,
+        );
+        t.pauses = vec![(0.8, 1.6), (2.05, 2.2)];
+        let o = CueOptions::default();
+        let texts = |c: Vec<(f64, f64, String)>| c.into_iter().map(|c| c.2).collect::<Vec<_>>();
+        assert_eq!(texts(cues(&t, &o)), ["one two", "three", "four five"]);
+        // Pauses below the option do not end a cue.
+        // (The gap between "two" and "three" is 1.0 s.)
+        let long_pause = CueOptions { pause: 1.01, ..o };
+        assert_eq!(texts(cues(&t, &long_pause)), ["one two three four five"]);
+        // 13 characters: "one two three" fits, "four" does not.
+        let narrow = CueOptions {
+            max_chars: 13,
+            pause: 10.0,
+            ..o
+        };
+        assert_eq!(texts(cues(&t, &narrow)), ["one two three", "four five"]);
+        // 2 s from a cue's first start to its last end.
+        let short = CueOptions {
+            max_seconds: 2.0,
+            pause: 10.0,
+            ..o
+        };
+        assert_eq!(texts(cues(&t, &short)), ["one two three", "four five"]);
+        let c = cues(&t, &o);
+        assert_eq!((c[1].0, c[1].1), (1.7, 2.0));
     }
 
     #[test]

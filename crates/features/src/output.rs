@@ -132,16 +132,16 @@ pub fn write_atomic(f: &Features, format: Format, path: &Path) -> Result<()> {
     if path.is_dir() {
         return Err(err(std::io::Error::other("it is a directory")));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".sori-features-")
-        .tempfile_in(dir)
-        .map_err(err)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-        write_features(f, format, &mut w).map_err(err)?;
-        w.flush().map_err(err)?;
-    }
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    sori_fs::write_with(
+        path,
+        |tmp| {
+            let write = || -> std::io::Result<()> {
+                let mut w = std::io::BufWriter::new(std::fs::File::create(tmp)?);
+                write_features(f, format, &mut w)?;
+                w.flush()
+            };
+            write().map_err(err)
+        },
+        |_, cause| err(cause),
+    )
 }

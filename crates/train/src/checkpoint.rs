@@ -45,38 +45,15 @@ pub const META_OPTIMIZER_STEPS: &str = "sori.optimizer_steps";
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Writes `target` atomically: `write` receives a temporary path next to
-/// `target` (same extension, so format detection by extension still works),
-/// and only if it succeeds is the file fsynced and renamed over `target`.
-/// On failure the temporary file is removed and `target` is untouched.
+/// `target` (ending in the target's name, so format detection by extension
+/// still works), and only if it succeeds is the file fsynced and renamed over
+/// `target`. On failure the temporary file is removed and `target` is
+/// untouched. The workspace's one implementation: [`sori_fs::write_with`].
 pub fn atomic_write_with(
     target: &Path,
     write: impl FnOnce(&Path) -> Result<(), TrainError>,
 ) -> Result<(), TrainError> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = target
-        .file_name()
-        .ok_or_else(|| TrainError::Config(format!("{}: not a file path", target.display())))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = dir.join(format!(".tmp-{}-{name}", std::process::id()));
-    let result = write(&tmp).and_then(|()| {
-        File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| TrainError::io(&tmp, e))?;
-        fs::rename(&tmp, target).map_err(|e| TrainError::io(target, e))?;
-        // Make the rename itself durable.
-        if let Ok(d) = File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    sori_fs::write_with(target, write, TrainError::io)
 }
 
 /// Writes `bytes` to `target` atomically.

@@ -1,0 +1,163 @@
+//! Files written whole or not at all.
+//!
+//! Every file sori writes for a user (features, manifests, checkpoints,
+//! vocabularies, transcripts, scores) goes through [`write_with`]: the
+//! content is written to a temporary file beside the target, flushed to
+//! disk, and renamed over the target, so a crash, a full disk or a killed
+//! process leaves either the old file or the new one, never half of one.
+//! It is its own crate because both a backend-free leaf (`sori-features`)
+//! and the libtorch side (`sori-train`, and through it the applications)
+//! need it, and one copy is what keeps them behaving alike.
+//!
+//! The temporary file is named `.tmp-<pid>-<random>-<target name>`: hidden,
+//! in the same directory (a rename across file systems would not be atomic),
+//! ending in the target's own name so writers that pick a format by
+//! extension see the right one, and naming the process that wrote it. It is
+//! removed when writing fails; a process killed mid-write can leave one
+//! behind (no destructor runs), which is harmless and recognisable by its
+//! prefix and process id.
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Prefix of the temporary files (see the module docs).
+pub const TEMP_PREFIX: &str = ".tmp-";
+
+/// Writes `target` atomically. `write` receives the temporary file's path
+/// and writes the whole content there (it may open the path itself, as
+/// format libraries do); only if it succeeds is the file synced and renamed
+/// over `target`, and the directory synced so the rename survives a power
+/// loss. On any failure the temporary file is removed and `target` is
+/// untouched. `io` turns an I/O failure of this function into the caller's
+/// error type, with the path it concerns.
+pub fn write_with<E>(
+    target: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+    io: impl Fn(&Path, io::Error) -> E,
+) -> Result<(), E> {
+    let dir = parent_dir(target);
+    let Some(name) = target.file_name() else {
+        return Err(io(
+            target,
+            io::Error::new(io::ErrorKind::InvalidInput, "not a file path"),
+        ));
+    };
+    let mut suffix = String::from("-");
+    suffix.push_str(&name.to_string_lossy());
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    let tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(&suffix)
+        .tempfile_in(&dir)
+        .map_err(|e| io(&dir, e))?;
+    // `tmp` deletes the file when dropped on any early return below.
+    write(tmp.path())?;
+    File::open(tmp.path())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io(tmp.path(), e))?;
+    tmp.persist(target).map_err(|e| io(target, e.error))?;
+    if let Ok(d) = File::open(&dir) {
+        // Best effort: some file systems refuse to sync a directory.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `target` atomically ([`write_with`]).
+pub fn write_bytes(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_with(target, |tmp| std::fs::write(tmp, bytes), |_, e| e)
+}
+
+/// The directory a relative or absolute file path lives in (`.` for a bare
+/// file name).
+fn parent_dir(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn replaces_the_target_and_leaves_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("a.json");
+        std::fs::write(&t, "old").unwrap();
+        write_bytes(&t, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&t).unwrap(), "new");
+        assert_eq!(entries(d.path()), ["a.json"]);
+    }
+
+    #[test]
+    fn the_writer_sees_a_hidden_sibling_ending_in_the_target_name() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("w.safetensors");
+        let mut seen = PathBuf::new();
+        write_with(
+            &t,
+            |tmp| {
+                seen = tmp.to_path_buf();
+                std::fs::write(tmp, b"x")
+            },
+            |_, e| e,
+        )
+        .unwrap();
+        assert_eq!(seen.parent(), Some(d.path()));
+        let name = seen.file_name().unwrap().to_string_lossy().into_owned();
+        let pid = format!("{TEMP_PREFIX}{}-", std::process::id());
+        assert!(
+            name.starts_with(&pid) && name.ends_with("-w.safetensors"),
+            "{name}"
+        );
+    }
+
+    #[test]
+    fn a_failing_writer_leaves_the_old_file_and_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("m.txt");
+        std::fs::write(&t, "old").unwrap();
+        let r: Result<(), String> = write_with(
+            &t,
+            |tmp| {
+                std::fs::write(tmp, "half").unwrap();
+                Err("disk full".to_string())
+            },
+            |p, e| format!("{}: {e}", p.display()),
+        );
+        assert_eq!(r.unwrap_err(), "disk full");
+        assert_eq!(std::fs::read_to_string(&t).unwrap(), "old");
+        assert_eq!(entries(d.path()), ["m.txt"]);
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("no/such");
+        let r: Result<(), String> = write_with(
+            &missing.join("f.txt"),
+            |_| Ok(()),
+            |p, e| format!("{}: {e}", p.display()),
+        );
+        let e = r.unwrap_err();
+        assert!(e.starts_with(&missing.display().to_string()), "{e}");
+        assert!(write_bytes(Path::new(""), b"x").is_err());
+    }
+
+    #[test]
+    fn a_bare_file_name_is_written_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("x.txt")), PathBuf::from("."));
+        assert_eq!(parent_dir(Path::new("a/x.txt")), PathBuf::from("a"));
+    }
+}
