@@ -7,6 +7,8 @@ Inputs, all produced by scripts/bench.sh in the same run:
                                {"bench": ID, "median_s": s, "min_s": s, "max_s": s,
                                 "threads": n, ...}
   target/bench/memory.jsonl    {"what": ..., "max_rss_kb": n, "wall_s": s} from scripts/peak-rss.py
+  target/bench/agreement.jsonl {"bench": "mel_spec_agreement", "max_abs": {what: x}, ...} from
+                               crates/features/benches/logmel.rs (the last line counts)
   target/bench/rounds/N/criterion   criterion output of alternating round N
   target/bench/machine.json    CPU, cores, versions
 
@@ -23,7 +25,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TARGET = os.path.join(ROOT, "target")
 OUT = os.path.join(TARGET, "bench")
 
-# (title, rust criterion id, peer bench id, minimum speed-up peer/rust)
+# (title, rust criterion id, peer bench id, minimum speed-up peer/rust); a peer
+# id that no peer script reports is looked up among the criterion ids (a Rust
+# peer timed by criterion, e.g. mel_spec).
 RATIOS = []
 # (title, rust criterion id, items per iteration, unit, comparison, bound)
 # comparison ">=": items per second must be >= bound; "<=": seconds per item <= bound.
@@ -150,6 +154,20 @@ def memory_results():
     return out
 
 
+def agreement_results():
+    """The last line of target/bench/agreement.jsonl (every round writes the same)."""
+    path = os.path.join(OUT, "agreement.jsonl")
+    last = None
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    last = json.loads(line)
+                except ValueError:
+                    pass
+    return last
+
+
 def fmt_s(s):
     if s is None:
         return "—"
@@ -162,6 +180,7 @@ def fmt_s(s):
 
 def main():
     crit, peers, mem = criterion_results(), peer_results(), memory_results()
+    agree = agreement_results()
     machine = {}
     mpath = os.path.join(OUT, "machine.json")
     if os.path.exists(mpath):
@@ -169,7 +188,7 @@ def main():
             machine = json.load(f)
     rows, verdicts = [], []
     for title, rid, pid, need in RATIOS:
-        r, p = crit.get(rid), peers.get(pid)
+        r, p = crit.get(rid), peers.get(pid) or crit.get(pid)
         ratio = p["median_s"] / r["median_s"] if r and p else None
         # The same ratio within each round (Rust and peer ran back to back).
         per_round = sorted(p["rounds"][k] / r["rounds"][k] for k in r["rounds"] if k in p["rounds"]) \
@@ -197,7 +216,8 @@ def main():
         ok = None if mb is None else mb <= max_mb
         rows.append({"title": title, "value": mb, "unit": "MB peak RSS",
                      "wall_s": m and m.get("wall_s"), "target": f"<= {max_mb} MB", "pass": ok})
-    report = {"machine": machine, "targets": rows, "criterion": crit, "peers": peers, "memory": mem}
+    report = {"machine": machine, "targets": rows, "criterion": crit, "peers": peers, "memory": mem,
+              "agreement": agree}
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "report.json"), "w") as f:
         json.dump(report, f, indent=2, sort_keys=True)
@@ -225,6 +245,16 @@ def main():
                          f"| {row['target']} | {verdict} |")
     lines += ["", "sori/peer medians are medians over the alternating rounds; \"rounds\" gives the",
               "lowest and highest per-round speed-up.", ""]
+    if agree:
+        lines += ["", "## Agreement: sori vs mel_spec, and both vs the Whisper reference fixtures", "",
+                  "Max abs difference (crates/features/benches/logmel.rs; the fixtures are",
+                  "transformers' WhisperFeatureExtractor, scripts/make-whisper-fixtures.py).", "",
+                  "| what | max abs difference |", "|---|---|"]
+        for k, v in agree.get("max_abs", {}).items():
+            lines.append(f"| {k} | {v:.3g} |")
+        for k, v in agree.items():
+            if k not in ("bench", "max_abs"):
+                lines.append(f"| {k} | {json.dumps(v)} |")
     lines += ["", "## Peak memory", "", "| what | peak RSS | wall time | real-time factor |", "|---|---|---|---|"]
     for k in sorted(mem):
         m = mem[k]

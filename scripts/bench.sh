@@ -9,7 +9,11 @@
 # target/bench/rounds/N/. Thread counts are fixed and named in every id
 # (1 thread, and all threads for CTC and the training steps).
 #
-# `quick` (a few minutes): the MFCC and CTC pairs, one round.
+# The log-mel pair is Rust against Rust (sori and the mel_spec crate in one
+# criterion bench, crates/features/benches/logmel.rs); it also appends the
+# two crates' agreement (max abs differences) to target/bench/agreement.jsonl.
+#
+# `quick` (a few minutes): the MFCC, log-mel and CTC pairs, one round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-full}"
@@ -53,9 +57,10 @@ for l in sys.stdin:
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-  echo "== round $r of $ROUNDS: MFCC and CTC, Rust then peers"
+  echo "== round $r of $ROUNDS: MFCC, log-mel and CTC, Rust then peers"
   crit "$r" sori-features mfcc
   peer "$r" mfcc benches/peers/mfcc_peers.py
+  SORI_BENCH_AGREEMENT="$PWD/$OUT/agreement.jsonl" crit "$r" sori-features logmel
   crit "$r" sori-ctc ctc
   peer "$r" ctc benches/peers/ctc_torch.py
 done

@@ -15,6 +15,12 @@ RATIOS = [
      "mfcc_peers/psf", 10),
     ("MFCC librosa preset vs librosa.feature.mfcc defaults (1 thread)", "mfcc_60s_16k/librosa_preset",
      "mfcc_peers/librosa_defaults", 3),
+    # Rust against Rust (issue 23): both ids are criterion's; no target, the
+    # comparison decides whether sori-features should call mel_spec.
+    ("Whisper log-mel 80 bins, 60 s @16 kHz vs mel_spec 0.5 (1 thread)", "logmel_60s_16k/sori_whisper80",
+     "logmel_60s_16k/mel_spec_whisper80", None),
+    ("plain log-mel 80 bins (ln), 60 s @16 kHz vs mel_spec 0.5 (1 thread)", "logmel_60s_16k/sori_plain_ln80",
+     "logmel_60s_16k/mel_spec_plain_ln80", None),
 ]
 for _t in sorted({1, ALL}):
     RATIOS += [
