@@ -22,8 +22,19 @@
 //! the batch without an optimiser step and counts it in the epoch's
 //! `skipped_batches`; more than [`TrainConfig::max_consecutive_skips`]
 //! skipped batches in a row stop the run as above.
+//!
+//! Ctrl-C (SIGINT): while [`Trainer::fit`] runs it catches the signal
+//! (unless the process ignores it or handles it itself) and only sets a
+//! flag, which the loop checks before every batch, every validation batch
+//! and after every epoch's checkpoint. The run then stops with an
+//! [`Interrupted`] error whose one line names the epoch whose checkpoint is
+//! kept and says to continue with `--resume`; nothing is half-written (the
+//! checkpoint files are written whole, between checks). The binaries exit
+//! with [`failure_exit_code`], 130 after such a stop. A second Ctrl-C ends
+//! the process at once, as without the handler.
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tch::{nn, Tensor};
 
@@ -254,6 +265,8 @@ impl Trainer {
             return Err(TrainError::Config("epochs must be >= 1".into()));
         }
         cfg.optimizer.validate()?;
+        // Ctrl-C only sets a flag while the loop runs (module docs).
+        let _ctrl_c = CtrlC::catch();
         let mut progress = self
             .progress
             .take()
@@ -350,6 +363,7 @@ impl Trainer {
                 .train_batches(epoch, cfg.seed)
                 .map_err(TrainError::Task)?;
             for batch in batches {
+                self.check_interrupt(epoch, &state, Phase::Batch(done + 1))?;
                 let batch = batch.map_err(TrainError::Task)?;
                 done += 1;
                 lr = cfg.schedule.lr(
@@ -425,6 +439,7 @@ impl Trainer {
                 let _guard = tch::no_grad_guard();
                 let mut vacc = Accumulator::default();
                 for batch in val {
+                    self.check_interrupt(epoch, &state, Phase::Validation)?;
                     let batch = batch.map_err(TrainError::Task)?;
                     let out = task.eval_step(&batch).map_err(TrainError::Task)?;
                     let n = out.examples as f64;
@@ -496,6 +511,7 @@ impl Trainer {
             };
             progress.end_epoch(&record, &note);
             task.on_epoch_end(&record).map_err(TrainError::Task)?;
+            self.check_interrupt(epoch, &state, Phase::AfterEpoch)?;
             if state.stopped_early {
                 progress.note(&format!(
                     "early stopping: {monitor} has not improved for {} epochs (best {:.4} at epoch {})",
@@ -517,7 +533,167 @@ impl Trainer {
     }
 }
 
+/// Where the loop was when Ctrl-C was seen.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Before the batch with this 1-based number.
+    Batch(usize),
+    Validation,
+    /// After the epoch's checkpoint.
+    AfterEpoch,
+}
+
+/// A training run stopped by Ctrl-C (SIGINT); inside
+/// [`TrainError::Task`], so `err.downcast_ref::<Interrupted>()` finds it.
+/// Its message is the one line a user needs: which epoch's checkpoint is
+/// kept, where, and that `--resume` continues from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The epoch that was running (or had just ended), 1-based.
+    pub epoch: usize,
+    /// The last finished epoch, whose checkpoint is kept (0: none).
+    pub kept_epoch: usize,
+    /// The model directory (`None`: nothing kept on disk).
+    pub dir: Option<std::path::PathBuf>,
+    /// What the loop was doing, in words ("before batch 7 of epoch 3").
+    pub at: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted (Ctrl-C) {}: ", self.at)?;
+        match &self.dir {
+            Some(dir) if self.kept_epoch > 0 => write!(
+                f,
+                "the checkpoint of epoch {} in {} is kept; run the same command with --resume to continue from it",
+                self.kept_epoch,
+                dir.display()
+            ),
+            Some(dir) => write!(
+                f,
+                "no epoch had finished, so no checkpoint was written to {}; run the same command with --resume to start it again",
+                dir.display()
+            ),
+            None => write!(f, "no checkpoint is kept (no model directory)"),
+        }
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Set by the SIGINT handler; cleared when the loop reports it.
+static CTRL_C_SEEN: AtomicBool = AtomicBool::new(false);
+/// Set once a run stopped with [`Interrupted`] ([`failure_exit_code`]).
+static STOPPED_BY_CTRL_C: AtomicBool = AtomicBool::new(false);
+
+/// The exit status of a binary whose command failed: 130 (128 + SIGINT,
+/// what a shell reports for a program ended by Ctrl-C) when a training run
+/// in this process stopped because of Ctrl-C ([`Interrupted`]), else 1.
+pub fn failure_exit_code() -> i32 {
+    if STOPPED_BY_CTRL_C.load(Ordering::SeqCst) {
+        130
+    } else {
+        1
+    }
+}
+
+#[cfg(unix)]
+extern "C" fn on_sigint(_: libc::c_int) {
+    if CTRL_C_SEEN.swap(true, Ordering::SeqCst) {
+        // The second Ctrl-C: end now, as without the handler. Both calls
+        // are async-signal-safe.
+        // SAFETY: restoring the default action and raising a signal have no
+        // preconditions.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::raise(libc::SIGINT);
+        }
+    }
+}
+
+/// The SIGINT handler of one [`Trainer::fit`]: installed only where the
+/// signal has its default action (a process that ignores Ctrl-C, such as a
+/// background job, or handles it itself keeps doing so), restored on drop.
+struct CtrlC {
+    #[cfg(unix)]
+    previous: Option<libc::sigaction>,
+}
+
+impl CtrlC {
+    fn catch() -> CtrlC {
+        #[cfg(unix)]
+        // SAFETY: sigaction with a zeroed struct and our handler, whose body
+        // only touches an atomic and async-signal-safe calls; the previous
+        // action is read first and kept when it is not the default.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction != libc::SIG_DFL
+            {
+                return CtrlC { previous: None };
+            }
+            CTRL_C_SEEN.store(false, Ordering::SeqCst);
+            let mut new: libc::sigaction = std::mem::zeroed();
+            new.sa_sigaction = on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            new.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut new.sa_mask);
+            if libc::sigaction(libc::SIGINT, &new, &mut old) != 0 {
+                return CtrlC { previous: None };
+            }
+            CtrlC {
+                previous: Some(old),
+            }
+        }
+        #[cfg(not(unix))]
+        CtrlC {}
+    }
+}
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(old) = self.previous.take() {
+            // SAFETY: puts back the action read in `catch`.
+            unsafe {
+                libc::sigaction(libc::SIGINT, &old, std::ptr::null_mut());
+            }
+            // A Ctrl-C the loop did not get to report (it came after the
+            // last check): honour it now with the default action.
+            if CTRL_C_SEEN.swap(false, Ordering::SeqCst) {
+                // SAFETY: raising a signal has no preconditions.
+                unsafe {
+                    libc::raise(libc::SIGINT);
+                }
+            }
+        }
+    }
+}
+
 impl Trainer {
+    /// Stops the run with [`Interrupted`] when Ctrl-C was pressed.
+    fn check_interrupt(
+        &self,
+        epoch: usize,
+        state: &TrainerState,
+        phase: Phase,
+    ) -> Result<(), TrainError> {
+        if !CTRL_C_SEEN.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        STOPPED_BY_CTRL_C.store(true, Ordering::SeqCst);
+        let at = match phase {
+            Phase::Batch(b) => format!("before batch {b} of epoch {epoch}"),
+            Phase::Validation => format!("during the validation of epoch {epoch}"),
+            Phase::AfterEpoch => format!("after epoch {epoch}"),
+        };
+        Err(TrainError::Task(Box::new(Interrupted {
+            epoch,
+            kept_epoch: state.epoch,
+            dir: self.dir.as_ref().map(|d| d.path().to_path_buf()),
+            at,
+        })))
+    }
+
     /// Words for the error message: where the last good checkpoint is.
     fn last_good_checkpoint(&self, epoch: usize) -> String {
         match &self.dir {

@@ -86,7 +86,8 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
-        std::process::exit(1);
+        // 130 when Ctrl-C stopped training, else 1.
+        std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }
 
