@@ -525,9 +525,72 @@ pub fn parse_args<P: clap::Parser>(info: BuildInfo) -> P {
             e.exit()
         }
         Err(e) => {
-            eprintln!("{}", usage_error_line(&e));
+            let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+            eprintln!("{}", usage_error_line_in(&cmd, &args, &e));
             std::process::exit(2);
         }
+    }
+}
+
+/// [`usage_error_line`] for a command line `args` (program name first) of
+/// `cmd`. An `--option` that the chosen subcommand lacks but another one
+/// has is said so (`error: unexpected argument '--beam' for 'imdb
+/// classify'; it is an option of 'imdb train'`) instead of clap's tip to
+/// pass it as a value with `--`, which misleads there; clap's "a similar
+/// argument exists" tip stays.
+pub fn usage_error_line_in(
+    cmd: &clap::Command,
+    args: &[std::ffi::OsString],
+    e: &clap::Error,
+) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let line = usage_error_line(e);
+    if e.kind() != ErrorKind::UnknownArgument {
+        return line;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return line;
+    };
+    let Some(long) = arg.strip_prefix("--") else {
+        return line;
+    };
+    let long = long.split('=').next().unwrap_or(long);
+    // The subcommand being parsed: the first argument naming one.
+    let chosen = args.iter().skip(1).find_map(|a| {
+        let a = a.to_str()?;
+        cmd.get_subcommands()
+            .find(|s| s.get_name() == a || s.get_all_aliases().any(|x| x == a))
+    });
+    let program = cmd.get_name();
+    let others: Vec<String> = cmd
+        .get_subcommands()
+        .filter(|s| chosen.is_none_or(|c| c.get_name() != s.get_name()))
+        .filter(|s| {
+            s.get_arguments().any(|a| {
+                !a.is_hide_set()
+                    && (a.get_long() == Some(long)
+                        || a.get_visible_aliases().is_some_and(|v| v.contains(&long)))
+            })
+        })
+        .map(|s| format!("'{program} {}'", s.get_name()))
+        .collect();
+    match (chosen, others.is_empty()) {
+        (Some(c), false) => {
+            let list = match others.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                None => unreachable!("others is not empty"),
+            };
+            format!(
+                "error: unexpected argument '--{long}' for '{program} {}'; it is an option of {list}",
+                c.get_name()
+            )
+        }
+        // clap's line without the tip to pass the option as a value.
+        _ => match line.find(" tip: to pass ") {
+            Some(i) => line[..i].to_string(),
+            None => line,
+        },
     }
 }
 
