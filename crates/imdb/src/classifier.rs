@@ -12,7 +12,7 @@ use crate::data::Review;
 use crate::error::{io_err, ImdbError, Result};
 use crate::metrics::Report;
 use crate::model::{encode, ModelConfig, SentimentNet};
-use crate::tokenize::{words, Vocabulary};
+use crate::tokenize::{words, Vocabulary, OOV};
 use serde::{Deserialize, Serialize};
 use sori_train::{ModelDir, Which};
 use std::path::{Path, PathBuf};
@@ -34,8 +34,13 @@ pub struct SavedConfig {
 /// One classified review.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
-    /// Probability of the positive class.
+    /// Probability of the positive class (a review is called positive from
+    /// 0.5 up).
     pub probability: f64,
+    /// Words of the review that the model's vocabulary knows (the others
+    /// all read as one out-of-vocabulary id). 0: the probability is the
+    /// model's answer to a review it cannot read.
+    pub known_words: usize,
 }
 
 impl Prediction {
@@ -170,8 +175,43 @@ impl Classifier {
         let probs = self.net.probabilities(&data, 256, self.device)?;
         Ok(probs
             .into_iter()
-            .map(|probability| Prediction { probability })
+            .zip(texts)
+            .map(|(probability, t)| Prediction {
+                probability,
+                known_words: self.known_words(t),
+            })
             .collect())
+    }
+
+    /// Words of `text` that the vocabulary knows.
+    pub fn known_words(&self, text: &str) -> usize {
+        words(text)
+            .iter()
+            .filter(|w| self.vocab.id(w) != OOV)
+            .count()
+    }
+
+    /// [`Classifier::classify`] for input lines where blank lines keep
+    /// their place: `None` for a blank (empty or white-space) line, a
+    /// prediction for every other line (which must have a word; `at(i)`
+    /// names line `i` in that error).
+    pub fn classify_lines(
+        &self,
+        lines: &[&str],
+        at: impl Fn(usize) -> String,
+    ) -> Result<Vec<Option<Prediction>>> {
+        let todo: Vec<usize> = (0..lines.len())
+            .filter(|&i| !lines[i].trim().is_empty())
+            .collect();
+        for &i in &todo {
+            check_review(lines[i], Some(at(i)))?;
+        }
+        let texts: Vec<&str> = todo.iter().map(|&i| lines[i]).collect();
+        let mut out = vec![None; lines.len()];
+        for (i, p) in todo.into_iter().zip(self.classify(&texts)?) {
+            out[i] = Some(p);
+        }
+        Ok(out)
     }
 
     /// Probabilities for labelled reviews, without the empty-review check
@@ -191,7 +231,9 @@ impl Classifier {
 }
 
 /// Reads reviews to classify from a file (or `-` for stdin): one review a
-/// line, blank lines skipped; a line with no words is an error naming it.
+/// line; blank lines are kept (as empty strings, so that each answer keeps
+/// its line's place: [`Classifier::classify_lines`]); a line with no words
+/// is an error naming it, and so is a file with nothing but blank lines.
 pub fn read_review_lines(path: &Path) -> Result<Vec<String>> {
     let (text, name): (String, PathBuf) = if path == Path::new("-") {
         let mut buf = Vec::new();
@@ -206,12 +248,13 @@ pub fn read_review_lines(path: &Path) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
+            out.push(String::new());
             continue;
         }
         check_review(line, Some(format!("{}: line {}", name.display(), i + 1)))?;
         out.push(line.to_string());
     }
-    if out.is_empty() {
+    if out.iter().all(String::is_empty) {
         return Err(ImdbError::BadData {
             path: name,
             message: "no reviews in the file (it is empty or blank): nothing to classify".into(),

