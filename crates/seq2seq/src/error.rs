@@ -19,6 +19,17 @@ pub enum Seq2SeqError {
         tgt: PathBuf,
         tgt_lines: usize,
     },
+    /// Line-aligned files of other kinds (hypotheses and references,
+    /// sources and references) that are not aligned.
+    #[error("{a_lines} {a_what} in {a} but {b_lines} {b_what} in {b}; they must be line-aligned, one per line each")]
+    Misaligned {
+        a_what: &'static str,
+        a: PathBuf,
+        a_lines: usize,
+        b_what: &'static str,
+        b: PathBuf,
+        b_lines: usize,
+    },
     /// A TSV line without the expected columns.
     #[error("{path}:{line}: {message}")]
     BadLine {

@@ -1,19 +1,19 @@
 //! The `seq2seq` command: argument parsing and printing only; the work lives
 //! in the `sori_seq2seq` library.
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use sori_rnn::{AttentionKind, Cell, MAX_LAYERS, MAX_SIZE};
-use sori_seq2seq::data::{drop_empty, held_out_split, read_multi30k, read_parallel, read_tsv};
 use sori_seq2seq::data::{read_line_limited, LineError};
 use sori_seq2seq::model::MAX_VOCAB;
+use sori_seq2seq::score::{evaluate_files, score_files, score_test_set};
 use sori_seq2seq::{
-    evaluate, train, DecodeOptions, ModelConfig, Multi30kSplit, Pair, TrainOptions, Translator,
+    load_splits, train, DecodeOptions, EvalReport, ModelConfig, Source, SplitOptions, TrainOptions,
+    Translator,
 };
-use sori_train::{HelpDefaults, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
-use tch::Device;
+use sori_train::{DeviceArg, HelpDefaults, OptimizerKind, OptimizerSpec, TrainArgs, TrainConfig};
 
 /// Attention encoder-decoder translation (bidirectional GRU/LSTM encoder,
 /// Bahdanau or Luong attention, BPE sub-words).
@@ -42,39 +42,35 @@ seq2seq train --data multi30k --corpus-dir corpora/multi30k --src de --tgt en --
 seq2seq train --src-file train.de --tgt-file train.en --out models/de-en --epochs 20"
     )]
     Train(Box<TrainCmd>),
-    /// Translate TEXT, or stdin line by line to stdout.
+    /// Translate each TEXT (one output line each), or stdin line by line
+    /// to stdout; empty lines stay empty.
     #[command(after_help = "Examples:\n  \
-seq2seq translate \"Ein Mann fährt Fahrrad.\" --model models/de-en\n  \
+seq2seq translate \"Ein Mann fährt Fahrrad.\" \"Zwei Hunde spielen im Schnee.\"\n  \
 seq2seq translate --model models/de-en < sentences.de > sentences.en")]
     Translate {
-        /// The sentence; without it, lines from stdin (empty lines stay empty).
-        text: Option<String>,
-        /// Model directory written by `seq2seq train`.
-        #[arg(long)]
-        model: PathBuf,
+        /// Sentences to translate; without them, lines from stdin.
+        text: Vec<String>,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Beam width (1 = greedy; at most 1024).
         #[arg(long, default_value_t = 5, value_parser = sori_train::beam_width)]
         beam: usize,
         /// Length-normalisation exponent (GNMT length penalty).
         #[arg(long, default_value_t = 0.6, value_parser = sori_train::finite_f64)]
         alpha: f64,
-        /// Draw the attention matrix of TEXT as a PNG heat map.
+        /// Draw the attention matrix of the one TEXT as a PNG heat map
+        /// (rows: output pieces, columns: source pieces).
         #[arg(long, value_name = "PNG")]
         attention: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
-        /// core; more than the cores are capped to them with a note; at most 65536).
-        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
-        threads: usize,
     },
     /// Translate --src-file and score against --ref: BLEU (sacreBLEU
     /// defaults), lowercased BLEU, chrF.
     #[command(after_help = "Examples:\n  \
-seq2seq eval --model models/de-en --src-file test.de --ref test.en\n  \
-seq2seq eval --model models/de-en --src-file test.de --ref test.en --beam 1 --output test.hyp")]
+seq2seq eval --src-file test.de --ref test.en\n  \
+seq2seq eval --model models/de-en --src-file test.de --ref test.en --beam 1 --output test.hyp --json")]
     Eval {
-        /// Model directory written by `seq2seq train`.
-        #[arg(long)]
-        model: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
         /// Source sentences, one per line (plain or .gz).
         // `--src` is a language in `train`; the old spelling still works.
         #[arg(long, alias = "src")]
@@ -91,14 +87,15 @@ seq2seq eval --model models/de-en --src-file test.de --ref test.en --beam 1 --ou
         /// Also write the translations here.
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
-        /// core; more than the cores are capped to them with a note; at most 65536).
-        #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
-        threads: usize,
+        /// Print the scores as one JSON object (sentences, bleu {score,
+        /// precisions, bp, hyp_len, ref_len}, bleu_lowercase, chrf).
+        #[arg(long)]
+        json: bool,
     },
     /// Score a translation file against references (no model).
     #[command(after_help = "Examples:\n  \
-seq2seq score --hyp test.hyp --ref test.en")]
+seq2seq score --hyp test.hyp --ref test.en\n  \
+seq2seq score --hyp test.hyp --ref test.en --json")]
     Score {
         /// Translations to score, one per line.
         #[arg(long)]
@@ -106,7 +103,65 @@ seq2seq score --hyp test.hyp --ref test.en")]
         /// Reference translations, line-aligned with --hyp.
         #[arg(long = "ref", value_name = "REF")]
         reference: PathBuf,
+        /// Print the scores as one JSON object (sentences, bleu {score,
+        /// precisions, bp, hyp_len, ref_len}, bleu_lowercase, chrf).
+        #[arg(long)]
+        json: bool,
     },
+}
+
+/// Where a trained model runs: shared by `translate` and `eval`.
+#[derive(clap::Args, Debug)]
+struct ModelArgs {
+    /// Model directory written by `seq2seq train` [default:
+    /// $SORI_SEQ2SEQ_MODEL, else the checkout's models/de-en].
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    device: DeviceArg,
+    /// Intra-op CPU threads for libtorch (0: libtorch's default, one per
+    /// core; more than the cores are capped to them with a note; at most 65536).
+    #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
+    threads: usize,
+}
+
+/// The model `translate` and `eval` use without --model (issue 22), and
+/// the variable that overrides it.
+const DEFAULT_MODEL: &str = "models/de-en";
+const DEFAULT_MODEL_VAR: &str = "SORI_SEQ2SEQ_MODEL";
+
+impl ModelArgs {
+    /// Applies --threads and --device and loads the model.
+    fn load(&self) -> Result<(Translator, PathBuf)> {
+        sori_train::set_threads(self.threads);
+        let device = self.device.resolve()?;
+        let dir = match &self.model {
+            Some(d) => d.clone(),
+            None => sori_train::default_model_dir(DEFAULT_MODEL_VAR, DEFAULT_MODEL)?,
+        };
+        Ok((Translator::load(&dir, device)?, dir))
+    }
+}
+
+/// Prints a report as text or one JSON object.
+fn print_report(rep: &EvalReport, json: bool) {
+    if json {
+        println!("{}", rep.to_json());
+    } else {
+        println!("{rep}");
+    }
+}
+
+/// Warns on stderr when the model knows none of `text`'s pieces.
+fn warn_if_unknown(t: &Translator, dir: &std::path::Path, text: &str, at: &str) -> Result<()> {
+    if !text.trim().is_empty() && t.known_pieces(text)? == 0 {
+        eprintln!(
+            "warning: {at}: none of its sub-words is in the model's source vocabulary ({}); its translation says nothing about it",
+            dir.join(sori_seq2seq::translator::SRC_TOKENIZER).display()
+        );
+    }
+    Ok(())
 }
 
 #[derive(clap::Args, Debug)]
@@ -207,97 +262,35 @@ fn train_defaults() -> TrainConfig {
     }
 }
 
-fn limit(mut v: Vec<Pair>, n: Option<usize>) -> Vec<Pair> {
-    if let Some(n) = n {
-        v.truncate(n);
-    }
-    v
-}
-
-/// (train, validation, test, source language, target language)
-type Splits = (Vec<Pair>, Vec<Pair>, Vec<Pair>, String, String);
-
-fn load_splits(c: &TrainCmd) -> Result<Splits> {
-    let seed = c.train.seed;
-    let split3 = |all: Vec<Pair>| -> Result<(Vec<Pair>, Vec<Pair>, Vec<Pair>)> {
-        let (rest, test) = held_out_split(all, c.test_fraction, seed)?;
-        let (train, val) = held_out_split(rest, c.val_fraction, seed.wrapping_add(1))?;
-        Ok((train, val, test))
-    };
-    match c.data {
-        Some(Dataset::Multi30k) => {
-            let d = &c.corpus_dir;
-            let train = read_multi30k(d, Multi30kSplit::Train, &c.src, &c.tgt)?;
-            let val = read_multi30k(d, Multi30kSplit::Val, &c.src, &c.tgt)?;
-            let test = read_multi30k(d, Multi30kSplit::Test2016, &c.src, &c.tgt)?;
-            Ok((
-                limit(train, c.limit),
-                val,
-                test,
-                c.src.clone(),
-                c.tgt.clone(),
-            ))
-        }
-        Some(Dataset::Tatoeba) => {
-            let Some(f) = &c.tatoeba_file else {
-                bail!(
-                    "--data tatoeba needs --tatoeba-file FILE (e.g. kor.txt from the Anki export)"
-                );
-            };
-            let all = read_tsv(f, c.reverse)?;
-            if all.is_empty() {
-                bail!("{}: no sentence pairs (empty file?)", f.display());
-            }
-            let (tr, va, te) = split3(all)?;
-            let (s, t) = if c.reverse {
-                ("tgt", "src")
-            } else {
-                ("src", "tgt")
-            };
-            let (s, t) = guess_langs(f, s, t);
-            Ok((limit(tr, c.limit), va, te, s, t))
-        }
-        None => {
-            let (all, files) = match (&c.src_file, &c.tgt_file, &c.tsv) {
-                (Some(s), Some(t), None) => (
-                    read_parallel(s, t)?,
-                    format!("{} and {}", s.display(), t.display()),
-                ),
-                (None, None, Some(f)) => (read_tsv(f, c.reverse)?, f.display().to_string()),
-                _ => bail!("give --data multi30k|tatoeba, or --src-file and --tgt-file, or --tsv"),
-            };
-            if all.is_empty() {
-                bail!("{files}: no sentence pairs (empty files?)");
-            }
-            let (tr, va, te) = split3(all)?;
-            Ok((limit(tr, c.limit), va, te, "src".into(), "tgt".into()))
-        }
-    }
-}
-
-/// Tatoeba's Anki files are `<lang3>.txt` with English first.
-fn guess_langs(f: &Path, s: &str, t: &str) -> (String, String) {
-    let stem = f
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("")
-        .to_string();
-    if stem.len() == 3 {
-        if s == "src" {
-            ("eng".into(), stem)
-        } else {
-            (stem, "eng".into())
-        }
-    } else {
-        (s.into(), t.into())
-    }
-}
-
-fn write_lines(path: &Path, lines: &[String]) -> Result<()> {
-    let mut text = lines.join("\n");
-    text.push('\n');
-    // Atomically: a failure never leaves a half-written file.
-    sori_train::atomic_write(path, text.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))
+/// The `--data`/`--src-file`/`--tsv` choice as a [`Source`].
+fn source(c: &TrainCmd) -> Result<Source> {
+    Ok(match c.data {
+        Some(Dataset::Multi30k) => Source::Multi30k {
+            dir: c.corpus_dir.clone(),
+            src_lang: c.src.clone(),
+            tgt_lang: c.tgt.clone(),
+        },
+        Some(Dataset::Tatoeba) => match &c.tatoeba_file {
+            Some(f) => Source::Tatoeba {
+                file: f.clone(),
+                reverse: c.reverse,
+            },
+            None => bail!(
+                "--data tatoeba needs --tatoeba-file FILE (e.g. kor.txt from the Anki export)"
+            ),
+        },
+        None => match (&c.src_file, &c.tgt_file, &c.tsv) {
+            (Some(s), Some(t), None) => Source::Parallel {
+                src: s.clone(),
+                tgt: t.clone(),
+            },
+            (None, None, Some(f)) => Source::Tsv {
+                file: f.clone(),
+                reverse: c.reverse,
+            },
+            _ => bail!("give --data multi30k|tatoeba, or --src-file and --tgt-file, or --tsv"),
+        },
+    })
 }
 
 fn run_train(c: TrainCmd) -> Result<()> {
@@ -311,8 +304,15 @@ fn run_train(c: TrainCmd) -> Result<()> {
     }
     let attention: AttentionKind = c.attention.parse()?;
     let config = c.train.apply(train_defaults())?;
-    let (mut tr, val, test, src_lang, tgt_lang) = load_splits(&c)?;
-    drop_empty(&mut tr);
+    let splits = load_splits(
+        &source(&c)?,
+        &SplitOptions {
+            test_fraction: c.test_fraction,
+            val_fraction: c.val_fraction,
+            limit: c.limit,
+            seed: c.train.seed,
+        },
+    )?;
     let mut model = ModelConfig::new(0, 0);
     model.emb_dim = c.emb;
     model.enc_hidden = c.hidden;
@@ -330,8 +330,8 @@ fn run_train(c: TrainCmd) -> Result<()> {
         label_smoothing: c.label_smoothing,
         max_train_len: c.max_train_len,
         max_len: 128,
-        src_lang,
-        tgt_lang,
+        src_lang: splits.src_lang,
+        tgt_lang: splits.tgt_lang,
         show_samples: c.samples,
         silent: false,
     };
@@ -339,7 +339,14 @@ fn run_train(c: TrainCmd) -> Result<()> {
     c.train
         .prepare_out_dir(&c.out, sori_seq2seq::translator::KIND)?;
     let started = std::time::Instant::now();
-    let (translator, report) = train(tr, val, &opts, config, Some(&c.out), device)?;
+    let (translator, report) = train(
+        splits.train,
+        splits.val,
+        &opts,
+        config,
+        Some(&c.out),
+        device,
+    )?;
     let best = match report.best_value {
         Some(v) if report.monitor.ends_with("bleu") || report.monitor.ends_with("chrf") => {
             format!("{v:.2}")
@@ -354,27 +361,11 @@ fn run_train(c: TrainCmd) -> Result<()> {
         report.best_epoch,
         c.out.display()
     );
-    if !test.is_empty() {
-        let src: Vec<String> = test.iter().map(|p| p.src.clone()).collect();
-        let refs: Vec<String> = test.iter().map(|p| p.tgt.clone()).collect();
-        write_lines(&c.out.join("test.src"), &src)?;
-        write_lines(&c.out.join("test.ref"), &refs)?;
-        let t0 = std::time::Instant::now();
-        let opts = DecodeOptions {
-            beam: c.beam,
-            alpha: 0.6,
-        };
-        let hyps = translator.translate_lines(&src, &opts)?;
-        write_lines(&c.out.join("test.hyp"), &hyps)?;
-        let rep = evaluate(&hyps, &refs)?;
-        let text = format!(
-            "test set ({} sentences, beam {}, {:.0} s):\n{rep}\n",
-            src.len(),
-            c.beam,
-            t0.elapsed().as_secs_f64()
+    if !splits.test.is_empty() {
+        println!(
+            "{}",
+            score_test_set(&translator, &splits.test, c.beam, &c.out)?
         );
-        sori_train::atomic_write(&c.out.join("test_scores.txt"), text.as_bytes())?;
-        println!("{text}");
     }
     Ok(())
 }
@@ -385,7 +376,8 @@ fn main() {
     if let Err(e) = run() {
         // Library errors already name the file and the cause on one line.
         eprintln!("error: {e}");
-        std::process::exit(1);
+        // 130 when Ctrl-C stopped training, else 1.
+        std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }
 
@@ -399,49 +391,52 @@ fn run() -> Result<()> {
             beam,
             alpha,
             attention,
-            threads,
         } => {
-            sori_train::set_threads(threads);
-            let t = Translator::load(&model, Device::Cpu)?;
+            if attention.is_some() && text.len() != 1 {
+                bail!(
+                    "--attention needs exactly one TEXT argument (got {})",
+                    text.len()
+                );
+            }
+            let (t, dir) = model.load()?;
             let opts = DecodeOptions { beam, alpha };
-            match text {
-                Some(text) => {
-                    let out = if attention.is_some() {
-                        t.translate_with_attention(&text, &opts)?
-                    } else {
-                        t.translate(&text, &opts)?
-                    };
-                    println!("{}", out.text);
-                    if let Some(png) = attention {
-                        sori_seq2seq::plot::attention_png(
-                            &png,
-                            &out.src_pieces,
-                            &out.tgt_pieces,
-                            &out.attention,
-                        )?;
-                        eprintln!("attention written to {}", png.display());
-                    }
+            if let Some(png) = attention {
+                let out = t.translate_with_attention(&text[0], &opts)?;
+                warn_if_unknown(&t, &dir, &text[0], "TEXT")?;
+                println!("{}", out.text);
+                sori_seq2seq::plot::attention_png(
+                    &png,
+                    &out.src_pieces,
+                    &out.tgt_pieces,
+                    &out.attention,
+                )?;
+                eprintln!("attention written to {}", png.display());
+                return Ok(());
+            }
+            if !text.is_empty() {
+                for (i, line) in text.iter().enumerate() {
+                    warn_if_unknown(&t, &dir, line, &format!("TEXT {}", i + 1))?;
                 }
-                None => {
-                    if attention.is_some() {
-                        bail!("--attention needs a TEXT argument");
-                    }
-                    let mut stdin = std::io::stdin().lock();
-                    let mut stdout = std::io::stdout().lock();
-                    let mut number = 0;
-                    loop {
-                        number += 1;
-                        let line = match read_line_limited(&mut stdin) {
-                            Ok(Some(line)) => line,
-                            Ok(None) => break,
-                            Err(LineError::Io(e)) => bail!("stdin: {e}"),
-                            Err(e) => bail!("stdin: line {number}: {e}"),
-                        };
-                        let out = t.translate(&line, &opts)?;
-                        writeln!(stdout, "{}", out.text)?;
-                        stdout.flush()?;
-                    }
+                for out in t.translate_lines(&text, &opts)? {
+                    println!("{out}");
                 }
+                return Ok(());
+            }
+            let mut stdin = std::io::stdin().lock();
+            let mut stdout = std::io::stdout().lock();
+            let mut number = 0;
+            loop {
+                number += 1;
+                let line = match read_line_limited(&mut stdin) {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break,
+                    Err(LineError::Io(e)) => bail!("stdin: {e}"),
+                    Err(e) => bail!("stdin: line {number}: {e}"),
+                };
+                warn_if_unknown(&t, &dir, &line, &format!("stdin: line {number}"))?;
+                let out = t.translate(&line, &opts)?;
+                writeln!(stdout, "{}", out.text)?;
+                stdout.flush()?;
             }
             Ok(())
         }
@@ -452,25 +447,20 @@ fn run() -> Result<()> {
             beam,
             alpha,
             output,
-            threads,
+            json,
         } => {
-            sori_train::set_threads(threads);
-            let t = Translator::load(&model, Device::Cpu)?;
-            let pairs = read_parallel(&src_file, &reference)?;
-            let srcs: Vec<&str> = pairs.iter().map(|p| p.src.as_str()).collect();
-            let refs: Vec<&str> = pairs.iter().map(|p| p.tgt.as_str()).collect();
-            let hyps = t.translate_lines(&srcs, &DecodeOptions { beam, alpha })?;
-            if let Some(o) = output {
-                write_lines(&o, &hyps)?;
-            }
-            println!("{}", evaluate(&hyps, &refs)?);
+            let (t, _) = model.load()?;
+            let opts = DecodeOptions { beam, alpha };
+            let rep = evaluate_files(&t, &src_file, &reference, &opts, output.as_deref())?;
+            print_report(&rep, json);
             Ok(())
         }
-        Command::Score { hyp, reference } => {
-            let pairs = read_parallel(&hyp, &reference)?;
-            let hyps: Vec<&str> = pairs.iter().map(|p| p.src.as_str()).collect();
-            let refs: Vec<&str> = pairs.iter().map(|p| p.tgt.as_str()).collect();
-            println!("{}", evaluate(&hyps, &refs)?);
+        Command::Score {
+            hyp,
+            reference,
+            json,
+        } => {
+            print_report(&score_files(&hyp, &reference)?, json);
             Ok(())
         }
     }

@@ -17,7 +17,7 @@ use tch::{nn, Device};
 use crate::error::{Result, Seq2SeqError};
 use crate::model::{ModelConfig, Seq2Seq};
 use crate::search::{beam_search, greedy};
-use crate::subword::{Subword, EOS};
+use crate::subword::{Subword, EOS, UNK};
 
 /// The `kind` written in `config.json`.
 pub const KIND: &str = "seq2seq";
@@ -172,6 +172,26 @@ impl Translator {
         ids.truncate(self.config.max_src_len.saturating_sub(1).max(1));
         ids.push(EOS);
         Ok(ids)
+    }
+
+    /// Source pieces of `text` that the source vocabulary knows: neither
+    /// `<unk>` (a character never seen in training) nor a bare word-start
+    /// marker `▁`. 0 for a non-blank text means the model cannot read any
+    /// of it.
+    pub fn known_pieces(&self, text: &str) -> Result<usize> {
+        Ok(self
+            .src_tok
+            .encode(text)?
+            .into_iter()
+            .filter(|&i| {
+                i != UNK
+                    && !self
+                        .src_tok
+                        .id_to_piece(i)
+                        .trim_matches('\u{2581}')
+                        .is_empty()
+            })
+            .count())
     }
 
     /// Translates one sentence; an empty or blank line gives an empty line.
