@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trains the committed sentiment model models/imdb-en (issue 22): the `best`
-# recipe (chosen on the project's 20,000/5,000 split, crates/imdb/README.md)
+# recipe with --maxlen 400 (chosen on the project's 20,000/5,000 split:
+# validation accuracy 0.9195 against 0.9165 with the default 200)
 # retrained on all 25,000 labelled IMDB training reviews, 10 % of them held
 # for validation to pick the epoch.
 #
@@ -38,5 +39,5 @@ assert n == {"0": 12500, "1": 12500}, n
 open(os.path.join(tree, ".done"), "w").close()
 PY
 fi
-target/release/imdb train --arch best --data "$TREE" --out "$OUT" \
+target/release/imdb train --arch best --maxlen 400 --data "$TREE" --out "$OUT" \
   --validation-split 0.1 --threads "${THREADS:-1}" --quiet

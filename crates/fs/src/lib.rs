@@ -45,11 +45,11 @@ pub fn write_with<E>(
     let mut suffix = String::from("-");
     suffix.push_str(&name.to_string_lossy());
     let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
-    let tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(&suffix)
-        .tempfile_in(&dir)
-        .map_err(|e| io(&dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    #[cfg(unix)]
+    builder.permissions(permissions_for(target));
+    let tmp = builder.tempfile_in(&dir).map_err(|e| io(&dir, e))?;
     // `tmp` deletes the file when dropped on any early return below.
     write(tmp.path())?;
     File::open(tmp.path())
@@ -66,6 +66,18 @@ pub fn write_with<E>(
 /// Writes `bytes` to `target` atomically ([`write_with`]).
 pub fn write_bytes(target: &Path, bytes: &[u8]) -> io::Result<()> {
     write_with(target, |tmp| std::fs::write(tmp, bytes), |_, e| e)
+}
+
+/// The mode the new file gets: an existing target's own (replacing a file
+/// never changes who may read it), else what `File::create` gives (0o666
+/// less the umask), not the temporary file's private 0o600.
+#[cfg(unix)]
+fn permissions_for(target: &Path) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(target) {
+        Ok(m) if m.is_file() => m.permissions(),
+        _ => std::fs::Permissions::from_mode(0o666),
+    }
 }
 
 /// The directory a relative or absolute file path lives in (`.` for a bare
@@ -153,6 +165,26 @@ mod tests {
         let e = r.unwrap_err();
         assert!(e.starts_with(&missing.display().to_string()), "{e}");
         assert!(write_bytes(Path::new(""), b"x").is_err());
+    }
+
+    /// The oracle for a new file is what `File::create` gives under the
+    /// same umask; a replaced file keeps its own mode.
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_the_usual_mode_and_replaced_files_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let plain = d.path().join("plain.txt");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let fresh = d.path().join("fresh.txt");
+        write_bytes(&fresh, b"x").unwrap();
+        assert_eq!(mode(&fresh), mode(&plain));
+        let kept = d.path().join("kept.txt");
+        std::fs::write(&kept, "old").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_bytes(&kept, b"new").unwrap();
+        assert_eq!(mode(&kept), 0o640);
     }
 
     #[test]
