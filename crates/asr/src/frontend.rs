@@ -17,6 +17,9 @@ pub enum FeatureKind {
     Fbank,
     /// Mel cepstra.
     Mfcc,
+    /// Whisper's log-mel (`FeatureConfig::whisper`, `n_mels` bins): centred
+    /// reflect-padded frames, log10 clamped to the utterance maximum - 8.
+    Whisper,
 }
 
 /// The feature settings of a model (stored in its `config.json`).
@@ -132,15 +135,23 @@ pub const SILENCE_PEAK: f32 = 1e-4;
 impl FrontEnd {
     /// The features crate's configuration for these settings.
     pub fn feature_config(&self) -> FeatureConfig {
-        let mut c = FeatureConfig::kaldi(self.sample_rate);
-        c.input_scale = 1.0;
-        c.window = WindowKind::Hamming;
-        c.n_mels = self.n_mels;
-        c.n_ceps = self.n_ceps;
-        c.use_energy = false;
-        c.output = match self.kind {
-            FeatureKind::Fbank => Output::Fbank,
-            FeatureKind::Mfcc => Output::Mfcc,
+        let mut c = match self.kind {
+            FeatureKind::Whisper => {
+                FeatureConfig::whisper(self.n_mels).with_sample_rate(self.sample_rate)
+            }
+            FeatureKind::Fbank | FeatureKind::Mfcc => {
+                let mut c = FeatureConfig::kaldi(self.sample_rate);
+                c.input_scale = 1.0;
+                c.window = WindowKind::Hamming;
+                c.n_mels = self.n_mels;
+                c.n_ceps = self.n_ceps;
+                c.use_energy = false;
+                c.output = match self.kind {
+                    FeatureKind::Mfcc => Output::Mfcc,
+                    _ => Output::Fbank,
+                };
+                c
+            }
         };
         c.delta_order = self.deltas;
         c.cmvn = match self.norm {

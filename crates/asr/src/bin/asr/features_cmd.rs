@@ -1,6 +1,6 @@
-//! `asr features`: MFCC or log-mel filterbank features of WAV files, written
-//! as NPY, CSV or JSON. Parsing and printing only; the computation is
-//! `sori_features`.
+//! `asr features`: MFCC or log-mel filterbank features of audio files (or
+//! standard input, `-`), written as NPY, CSV or JSON. Parsing and printing
+//! only; the computation is `sori_features`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use sori_features::{
-    extract_files, open_wav, write_atomic, write_features, Cmvn, FeatureConfig, FeatureError,
-    Features, Format, Output, StreamingExtractor,
+    extract_files, open_wav, read_audio_from, write_atomic, write_features, AudioSource, Cmvn,
+    Extractor, FeatureConfig, FeatureError, Features, Format, Output, StreamingExtractor,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -20,6 +20,11 @@ pub enum Preset {
     Kaldi,
     /// librosa.feature.mfcc defaults (n_fft 2048, hop 512, 128 Slaney bins, 20 cepstra).
     Librosa,
+    /// Whisper's log-mel input: 16 kHz, n_fft 400, hop 160, 80 Slaney bins, log10 clamped to max - 8, (x + 4) / 4.
+    Whisper,
+    /// The same with 128 bins (Whisper large-v3).
+    #[value(name = "whisper-128")]
+    Whisper128,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,16 +34,16 @@ pub enum FormatArg {
     Json,
 }
 
-/// Compute MFCC (or log-mel filterbank) features of WAV files.
+/// Compute MFCC (or log-mel filterbank) features of audio files.
 #[derive(Args, Debug)]
 pub struct FeaturesArgs {
-    /// WAV files (8/16/24/32-bit integer or 32-bit float, any rate, channels averaged).
+    /// Audio files (WAV, FLAC, MP3, Ogg Vorbis, M4A, AIFF; any rate, channels averaged); `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Parameter preset.
     #[arg(long, value_enum, default_value_t = Preset::Default)]
     pub preset: Preset,
-    /// Rate to compute at, audio is resampled to it [default: 16000; librosa: 22050].
+    /// Rate to compute at, audio is resampled to it [default: 16000; librosa: 22050; whisper: 16000 only].
     #[arg(long)]
     pub rate: Option<u32>,
     /// Append deltas and delta-deltas (regression window 2).
@@ -58,11 +63,21 @@ pub struct FeaturesArgs {
     pub output: Option<PathBuf>,
 }
 
-fn config_for(args: &FeaturesArgs) -> FeatureConfig {
+fn config_for(args: &FeaturesArgs) -> anyhow::Result<FeatureConfig> {
+    let whisper = |n_mels| {
+        match args.rate {
+            Some(r) if r != 16000 => bail!(
+                "--preset whisper computes at 16000 Hz, Whisper's rate (audio is resampled to it); --rate {r} does not apply"
+            ),
+            _ => Ok(FeatureConfig::whisper(n_mels)),
+        }
+    };
     let mut c = match args.preset {
         Preset::Default => FeatureConfig::default().with_sample_rate(args.rate.unwrap_or(16000)),
         Preset::Kaldi => FeatureConfig::kaldi(args.rate.unwrap_or(16000)),
         Preset::Librosa => FeatureConfig::librosa(args.rate.unwrap_or(22050)),
+        Preset::Whisper => whisper(80)?,
+        Preset::Whisper128 => whisper(128)?,
     };
     if args.fbank {
         c.output = Output::Fbank;
@@ -74,11 +89,19 @@ fn config_for(args: &FeaturesArgs) -> FeatureConfig {
     if args.cmvn {
         c.cmvn = Cmvn::MeanVariance;
     }
-    c
+    Ok(c)
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
-    let config = config_for(&args);
+    let config = config_for(&args)?;
+    let dashes = args.files.iter().filter(|f| is_stdin(f)).count();
+    if dashes > 1 {
+        bail!("standard input (-) is named {dashes} times; it can be read once");
+    }
     let explicit = args.format.map(|f| match f {
         FormatArg::Npy => Format::Npy,
         FormatArg::Csv => Format::Csv,
@@ -108,7 +131,24 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
             .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
     }
     let results = if many {
-        extract_files(&args.files, &config)?
+        // The files in parallel, standard input (read once) on its own.
+        let files: Vec<PathBuf> = args
+            .files
+            .iter()
+            .filter(|f| !is_stdin(f))
+            .cloned()
+            .collect();
+        let mut results = extract_files(&files, &config)?.into_iter();
+        args.files
+            .iter()
+            .map(|f| {
+                if is_stdin(f) {
+                    extract_one(f, &config)
+                } else {
+                    results.next().expect("one result per file")
+                }
+            })
+            .collect()
     } else {
         vec![extract_one(&args.files[0], &config)]
     };
@@ -154,16 +194,25 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One file: streamed in chunks when the configuration allows it (memory
-/// bounded by the output, not the audio: an hour of speech is fine), else
-/// decoded whole. Both give identical features.
+/// One file (or standard input, `-`): streamed in chunks when the
+/// configuration allows it (memory bounded by the output, not the audio: an
+/// hour of speech is fine), else decoded whole. Both give identical features.
 fn extract_one(path: &Path, config: &FeatureConfig) -> Result<Features, FeatureError> {
     let Ok(stream) = StreamingExtractor::new(config) else {
+        if is_stdin(path) {
+            let audio = read_audio_from(std::io::stdin(), "-")?;
+            return Extractor::new(config)?.compute_audio(&audio, "-");
+        }
         return sori_features::extract_file(path, config);
+    };
+    let source = if is_stdin(path) {
+        AudioSource::from_reader(std::io::stdin(), "-")?
+    } else {
+        open_wav(path)?
     };
     let dim = stream.dim();
     let mut data = Vec::new();
-    let n_frames = stream.run_wav(open_wav(path)?, |rows| {
+    let n_frames = stream.run_wav(source, |rows| {
         data.extend_from_slice(rows);
         Ok(())
     })?;
@@ -175,6 +224,9 @@ fn extract_one(path: &Path, config: &FeatureConfig) -> Result<Features, FeatureE
 }
 
 fn output_in_dir(dir: &Path, input: &Path, format: Format) -> PathBuf {
+    if is_stdin(input) {
+        return dir.join("stdin").with_extension(format.extension());
+    }
     let stem = input.file_stem().unwrap_or(input.as_os_str());
     dir.join(stem).with_extension(format.extension())
 }

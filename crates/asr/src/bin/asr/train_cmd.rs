@@ -20,6 +20,8 @@ pub enum CellArg {
 pub enum FeaturesArg {
     Fbank,
     Mfcc,
+    /// Whisper's log-mel (sori_features::FeatureConfig::whisper): 16 kHz, 80 bins unless --n-mels.
+    Whisper,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -89,9 +91,9 @@ pub struct TrainCmd {
     /// statistics on their recordings), or none.
     #[arg(long, value_enum, default_value_t = NormArg::Utterance)]
     norm: NormArg,
-    /// Mel filters (1 to 1024).
-    #[arg(long, default_value_t = 40, value_parser = sori_train::usize_in(1, sori_features::MAX_MELS))]
-    n_mels: usize,
+    /// Mel filters (1 to 1024) [default: 40; whisper: 80].
+    #[arg(long, value_parser = sori_train::usize_in(1, sori_features::MAX_MELS))]
+    n_mels: Option<usize>,
     /// Speed perturbation: comma-separated factors, one drawn per utterance ("1" turns it off).
     #[arg(long, value_delimiter = ',', default_value = "0.9,1,1.1", value_parser = sori_train::finite_f64)]
     speed: Vec<f64>,
@@ -185,14 +187,24 @@ pub fn run(a: TrainCmd) -> Result<()> {
             a.background
         ),
     };
+    if matches!(a.features, FeaturesArg::Whisper) && a.sample_rate != 16000 {
+        bail!(
+            "--features whisper computes at 16000 Hz, Whisper's rate (audio is resampled to it); --sample-rate {} does not apply",
+            a.sample_rate
+        );
+    }
     let opts = TrainOptions {
         frontend: FrontEnd {
             sample_rate: a.sample_rate,
             kind: match a.features {
                 FeaturesArg::Fbank => FeatureKind::Fbank,
                 FeaturesArg::Mfcc => FeatureKind::Mfcc,
+                FeaturesArg::Whisper => FeatureKind::Whisper,
             },
-            n_mels: a.n_mels,
+            n_mels: a.n_mels.unwrap_or(match a.features {
+                FeaturesArg::Whisper => 80,
+                _ => 40,
+            }),
             norm: match a.norm {
                 NormArg::Utterance => FeatureNorm::Utterance,
                 NormArg::Speaker => FeatureNorm::Speaker,
