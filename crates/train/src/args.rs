@@ -564,7 +564,6 @@ pub fn usage_error_line_in(
     let program = cmd.get_name();
     let others: Vec<String> = cmd
         .get_subcommands()
-        .filter(|s| chosen.is_none_or(|c| c.get_name() != s.get_name()))
         .filter(|s| {
             s.get_arguments().any(|a| {
                 !a.is_hide_set()
