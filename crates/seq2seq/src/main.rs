@@ -60,8 +60,10 @@ seq2seq translate --model models/de-en < sentences.de > sentences.en")]
         alpha: f64,
         /// Draw the attention matrix of the one TEXT as a PNG heat map
         /// (rows: output pieces, columns: source pieces).
-        #[arg(long, value_name = "PNG")]
-        attention: Option<PathBuf>,
+        // `--attention` is the attention kind in `train`; the old spelling
+        // of this option still works (hidden).
+        #[arg(long, value_name = "PNG", alias = "attention")]
+        attention_map: Option<PathBuf>,
     },
     /// Translate --src-file and score against --ref: BLEU (sacreBLEU
     /// defaults), lowercased BLEU, chrF.
@@ -390,17 +392,17 @@ fn run() -> Result<()> {
             model,
             beam,
             alpha,
-            attention,
+            attention_map,
         } => {
-            if attention.is_some() && text.len() != 1 {
+            if attention_map.is_some() && text.len() != 1 {
                 bail!(
-                    "--attention needs exactly one TEXT argument (got {})",
+                    "--attention-map needs exactly one TEXT argument (got {})",
                     text.len()
                 );
             }
             let (t, dir) = model.load()?;
             let opts = DecodeOptions { beam, alpha };
-            if let Some(png) = attention {
+            if let Some(png) = attention_map {
                 let out = t.translate_with_attention(&text[0], &opts)?;
                 warn_if_unknown(&t, &dir, &text[0], "TEXT")?;
                 println!("{}", out.text);

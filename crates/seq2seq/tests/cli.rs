@@ -152,19 +152,19 @@ fn translate_takes_several_texts_one_line_each_and_warns_about_unreadable_ones()
     let err = text(&o.stderr);
     assert!(err.contains("warning: stdin: line 3:"), "{err}");
     assert_eq!(err.lines().filter(|l| l.starts_with("warning:")).count(), 1);
-    // --attention draws one sentence only.
+    // --attention-map draws one sentence only.
     let png = model().parent().unwrap().join("a.png");
     let o = seq2seq(&[
         "translate",
         "--model",
         &m,
-        "--attention",
+        "--attention-map",
         &p(&png),
         "ein",
         "zwei",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("--attention needs exactly one TEXT"));
+    assert!(text(&o.stderr).contains("--attention-map needs exactly one TEXT"));
     assert!(!png.exists());
 }
 
@@ -393,4 +393,25 @@ fn an_option_of_another_subcommand_is_named_as_such() {
         text(&o.stderr),
         "error: unexpected argument '--num-words' found\n"
     );
+}
+
+/// One meaning per option name: `--attention` is the attention kind of
+/// `train`; the heat map of `translate` is `--attention-map` (the old
+/// `--attention PNG` still works there, hidden).
+#[test]
+fn attention_is_a_kind_and_attention_map_a_file() {
+    let e = conventions::option_help(BIN, "train", "--attention");
+    assert!(e.text.contains("bahdanau"), "{}", e.text);
+    let (entries, _) = conventions::help_entries(BIN, "translate");
+    assert!(entries.iter().any(|e| e.name == "--attention-map"));
+    assert!(entries.iter().all(|e| e.name != "--attention"));
+    let m = p(model());
+    let dir = tempfile::tempdir().unwrap();
+    for spelling in ["--attention-map", "--attention"] {
+        let png = dir.path().join(format!("{spelling}.png"));
+        let o = seq2seq(&["translate", "--model", &m, spelling, &p(&png), "ein mann"]);
+        assert!(o.status.success(), "{spelling}: {}", text(&o.stderr));
+        let bytes = std::fs::read(&png).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{spelling}");
+    }
 }
