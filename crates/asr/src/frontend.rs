@@ -6,7 +6,7 @@
 use crate::error::{AsrError, Result};
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
-use sori_features::{Cmvn, Extractor, FeatureConfig, Features, Output, WindowKind};
+use sori_features::{Cmvn, CmvnStats, Extractor, FeatureConfig, Features, Output, WindowKind};
 use std::path::Path;
 
 /// Which features the model reads.
@@ -56,61 +56,20 @@ pub enum FeatureNorm {
     None,
 }
 
-/// Per-dimension mean and inverse standard deviation of a set of feature
-/// matrices (one speaker's utterances).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpeakerNorm {
-    pub mean: Vec<f32>,
-    pub inv_std: Vec<f32>,
-    /// Frames the statistics were computed over.
-    pub frames: usize,
-}
+/// Per-dimension mean and scale of all of a speaker's feature matrices:
+/// sori-features' CMVN statistics ([`CmvnStats`]) over every frame of them,
+/// the same computation as per-utterance normalisation over more frames.
+/// Fit with [`speaker_norm`], apply with `apply(data, dim)`.
+pub type SpeakerNorm = CmvnStats;
 
-impl SpeakerNorm {
-    /// Statistics over every frame of `matrices` (`frames × dim`, row-major);
-    /// `None` when there are no frames. Accumulates in f64.
-    pub fn fit<'a>(dim: usize, matrices: impl IntoIterator<Item = &'a [f32]>) -> Option<Self> {
-        let mut sum = vec![0f64; dim];
-        let mut sq = vec![0f64; dim];
-        let mut frames = 0;
-        for m in matrices {
-            for row in m.chunks_exact(dim) {
-                for ((s, q), &v) in sum.iter_mut().zip(&mut sq).zip(row) {
-                    *s += v as f64;
-                    *q += (v as f64) * (v as f64);
-                }
-                frames += 1;
-            }
-        }
-        if frames == 0 {
-            return None;
-        }
-        let n = frames as f64;
-        let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
-        let inv_std = sum
-            .iter()
-            .zip(&sq)
-            .map(|(s, q)| {
-                let var = (q / n - (s / n) * (s / n)).max(0.0);
-                (1.0 / var.sqrt().max(1e-5)) as f32
-            })
-            .collect();
-        Some(SpeakerNorm {
-            mean,
-            inv_std,
-            frames,
-        })
-    }
-
-    /// Normalises a `frames × dim` matrix in place.
-    pub fn apply(&self, data: &mut [f32]) {
-        let dim = self.mean.len();
-        for row in data.chunks_exact_mut(dim) {
-            for ((v, m), s) in row.iter_mut().zip(&self.mean).zip(&self.inv_std) {
-                *v = (*v - m) * s;
-            }
-        }
-    }
+/// [`SpeakerNorm`] of `frames × dim` matrices (all their columns, mean and
+/// variance); `None` when there are no frames.
+pub fn speaker_norm<'a, I>(dim: usize, matrices: I) -> Option<SpeakerNorm>
+where
+    I: IntoIterator<Item = &'a [f32]>,
+    I::IntoIter: Clone,
+{
+    CmvnStats::fit(dim, dim, true, matrices)
 }
 
 impl Default for FrontEnd {
@@ -411,14 +370,14 @@ mod tests {
         // Two "utterances" of 2-dim frames; the statistics span both.
         let a = vec![1.0f32, 10.0, 3.0, 10.0];
         let b = vec![5.0f32, 40.0, 7.0, 20.0];
-        let n = SpeakerNorm::fit(2, [a.as_slice(), b.as_slice()]).unwrap();
+        let n = speaker_norm(2, [a.as_slice(), b.as_slice()]).unwrap();
         assert_eq!(n.frames, 4);
         assert_eq!(n.mean, vec![4.0, 20.0]);
         // Population std: dim 0 sqrt(5), dim 1 sqrt(150).
-        assert!((n.inv_std[0] - 1.0 / 5f32.sqrt()).abs() < 1e-6);
-        assert!((n.inv_std[1] - 1.0 / 150f32.sqrt()).abs() < 1e-6);
+        assert!((n.scale[0] - 1.0 / 5f64.sqrt()).abs() < 1e-12);
+        assert!((n.scale[1] - 1.0 / 150f64.sqrt()).abs() < 1e-12);
         let mut all = [a, b].concat();
-        n.apply(&mut all);
+        n.apply(&mut all, 2);
         for d in 0..2 {
             let col: Vec<f32> = all.iter().skip(d).step_by(2).copied().collect();
             let mean = col.iter().sum::<f32>() / 4.0;
@@ -429,9 +388,9 @@ mod tests {
             );
         }
         // A constant dimension does not divide by zero.
-        let c = SpeakerNorm::fit(1, [[2.0f32, 2.0].as_slice()]).unwrap();
-        assert!(c.inv_std[0].is_finite());
-        assert_eq!(SpeakerNorm::fit(3, std::iter::empty::<&[f32]>()), None);
+        let c = speaker_norm(1, [[2.0f32, 2.0].as_slice()]).unwrap();
+        assert!(c.scale[0].is_finite());
+        assert_eq!(speaker_norm(3, std::iter::empty::<&[f32]>()), None);
     }
 
     fn tone(n: usize) -> Vec<f32> {

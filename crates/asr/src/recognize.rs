@@ -15,7 +15,7 @@
 //! eval` compares them.
 use crate::decode::lm::CharLm;
 use crate::error::{AsrError, Result};
-use crate::frontend::{FeatureNorm, SpeakerNorm};
+use crate::frontend::{speaker_norm, FeatureNorm, SpeakerNorm};
 use crate::model::AsrModel;
 use serde::Serialize;
 use sori_ctc::{beam_search, force_align, BeamOptions, LanguageModel};
@@ -454,7 +454,7 @@ impl Recognizer {
                 feats.push(f.data);
             }
         }
-        self.speaker_norm = SpeakerNorm::fit(fe.dim(), feats.iter().map(|f| f.as_slice()));
+        self.speaker_norm = speaker_norm(fe.dim(), feats.iter().map(|f| f.as_slice()));
         feats.len()
     }
 
@@ -588,11 +588,11 @@ impl Recognizer {
             let norm = match &self.speaker_norm {
                 Some(n) => n,
                 None => {
-                    own = SpeakerNorm::fit(f.dim, [f.data.as_slice()]);
+                    own = speaker_norm(f.dim, [f.data.as_slice()]);
                     own.as_ref().expect("features() refuses zero frames")
                 }
             };
-            norm.apply(&mut f.data);
+            norm.apply(&mut f.data, f.dim);
         }
         Ok(f)
     }

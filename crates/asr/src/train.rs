@@ -8,8 +8,8 @@ use crate::data::vocab::{OovPolicy, Vocab};
 use crate::error::{AsrError, Result};
 use crate::eval::metrics::{char_errors, word_errors};
 use crate::frontend::{
-    add_background, add_noise, pad_silence, rms, speed_perturb, FeatureNorm, FrontEnd, NoiseColour,
-    SpeakerNorm, SpecAugment,
+    add_background, add_noise, pad_silence, rms, speaker_norm, speed_perturb, FeatureNorm,
+    FrontEnd, NoiseColour, SpecAugment,
 };
 use crate::model::{Architecture, AsrConfig, AsrModel};
 use crate::rng::Rng;
@@ -161,9 +161,9 @@ fn normalise_by_speaker(utts: &[Utterance], examples: &mut [Example], dim: usize
     let singles = lone.into_iter().map(|i| vec![i]);
     for members in groups.into_values().chain(singles) {
         let feats = members.iter().map(|&i| examples[i].feats.as_slice());
-        if let Some(norm) = SpeakerNorm::fit(dim, feats) {
+        if let Some(norm) = speaker_norm(dim, feats) {
             for &i in &members {
-                norm.apply(&mut examples[i].feats);
+                norm.apply(&mut examples[i].feats, dim);
             }
         }
     }

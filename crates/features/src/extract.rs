@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::audio::{read_audio, Audio};
+use crate::cmvn::CmvnStats;
 use crate::config::{Cmvn, FeatureConfig, Framing};
 use crate::dsp::FrameProcessor;
 use crate::error::{display_path, FeatureError, Result};
@@ -253,24 +254,14 @@ pub(crate) fn reflect_index(j: isize, len: usize) -> usize {
     }
 }
 
-/// Normalises the first `base` columns per utterance.
+/// Normalises the first `base` columns per utterance ([`CmvnStats`]).
 fn apply_cmvn(f: &mut Features, base: usize, cmvn: Cmvn) {
-    if cmvn == Cmvn::None || f.n_frames == 0 {
+    if cmvn == Cmvn::None {
         return;
     }
-    let n = f.n_frames as f64;
-    for j in 0..base {
-        let col = || f.data.iter().skip(j).step_by(f.dim).map(|&x| x as f64);
-        let mean = col().sum::<f64>() / n;
-        let scale = if cmvn == Cmvn::MeanVariance {
-            let var = col().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-            1.0 / var.max(1e-20).sqrt()
-        } else {
-            1.0
-        };
-        for x in f.data.iter_mut().skip(j).step_by(f.dim) {
-            *x = ((*x as f64 - mean) * scale) as f32;
-        }
+    let variance = cmvn == Cmvn::MeanVariance;
+    if let Some(stats) = CmvnStats::fit(f.dim, base, variance, [f.data.as_slice()]) {
+        stats.apply(&mut f.data, f.dim);
     }
 }
 

@@ -80,6 +80,7 @@
 //! ```
 
 mod audio;
+mod cmvn;
 mod config;
 mod dsp;
 mod error;
@@ -94,6 +95,7 @@ pub use audio::{
     decode_audio, decode_wav, open_audio, open_wav, read_audio, read_audio_from, read_wav, Audio,
     AudioInfo, AudioSource, WavInfo, WavSource,
 };
+pub use cmvn::CmvnStats;
 pub use config::{
     Cmvn, FeatureConfig, Framing, LogKind, MelNorm, MelScale, Output, Triangles, WindowKind,
     MAX_MELS,
