@@ -222,3 +222,57 @@ fn speech_to_the_edges_and_other_rates() {
         .collect();
     check("8 kHz", &got, &SPANS, 9.0, c.pad);
 }
+
+/// The hysteresis, against levels computed from the construction: a voiced
+/// sound whose level rises and falls linearly in dB (60 dB in 0.8 s) over
+/// white noise at -60 dBFS. A region opens where the frame energy is `on_db`
+/// over the noise (sound + noise power: the sound is then 9.5 dB above the
+/// noise) and closes where it falls to `off_db` over it (3.3 dB above): on a
+/// fading end the region lasts 80 ms longer than a single threshold would
+/// let it (13 ms per dB).
+#[test]
+fn regions_open_at_on_db_and_close_at_off_db() {
+    let c = VadConfig::default();
+    let sr = RATE as f64;
+    let noise_rms = 0.001f64;
+    let noise_db = 20.0 * noise_rms.log10();
+    // The voiced sound at unit RMS (12 harmonics of 150 Hz).
+    let n = (4.0 * sr) as usize;
+    let raw: Vec<f64> = (0..n)
+        .map(|i| {
+            let ph = TAU * 150.0 * i as f64 / sr;
+            (1..=12).map(|h| (ph * h as f64).sin() / h as f64).sum()
+        })
+        .collect();
+    let rms = (raw.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
+    // Level in dBFS: noise_db - 20 at 0.5 s, rising to noise_db + 40 at
+    // 1.3 s, flat to 2.6 s, falling back by 3.4 s.
+    let level = |t: f64| -> f64 {
+        let (lo, hi) = (noise_db - 20.0, noise_db + 40.0);
+        let slope = (hi - lo) / 0.8; // 60 dB over 0.8 s
+        if t < 0.5 || t > 3.4 {
+            f64::NEG_INFINITY
+        } else if t < 1.3 {
+            lo + slope * (t - 0.5)
+        } else if t <= 2.6 {
+            hi
+        } else {
+            hi - slope * (t - 2.6)
+        }
+    };
+    let mut rng = Rng(21);
+    let x: Vec<f32> = (0..n)
+        .map(|i| {
+            let t = i as f64 / sr;
+            let a = 10f64.powf(level(t) / 20.0);
+            (a * raw[i] / rms + noise_rms * rng.normal()) as f32
+        })
+        .collect();
+    // Where the sound's level makes the energy `db` over the noise.
+    let above = |db: f64| noise_db + 10.0 * (10f64.powf(db / 10.0) - 1.0).log10();
+    let slope = 60.0 / 0.8;
+    let start = 0.5 + (above(c.on_db) - (noise_db - 20.0)) / slope;
+    let end = 2.6 + ((noise_db + 40.0) - above(c.off_db)) / slope;
+    let got = speech_regions(&x, RATE, &c).unwrap();
+    check("fades", &got, &[(start, end)], 4.0, c.pad);
+}
