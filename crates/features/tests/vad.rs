@@ -250,7 +250,7 @@ fn regions_open_at_on_db_and_close_at_off_db() {
     let level = |t: f64| -> f64 {
         let (lo, hi) = (noise_db - 20.0, noise_db + 40.0);
         let slope = (hi - lo) / 0.8; // 60 dB over 0.8 s
-        if t < 0.5 || t > 3.4 {
+        if !(0.5..=3.4).contains(&t) {
             f64::NEG_INFINITY
         } else if t < 1.3 {
             lo + slope * (t - 0.5)
