@@ -23,7 +23,13 @@
 //!   log, DCT, lifter, energy, deltas, CMVN, MFCC or fbank output).
 //!   Presets: [`FeatureConfig::kaldi`] (`compute-mfcc-feats` defaults),
 //!   [`FeatureConfig::kaldi_fbank`], [`FeatureConfig::librosa`]
-//!   (`librosa.feature.mfcc` defaults) and `FeatureConfig::default()`.
+//!   (`librosa.feature.mfcc` defaults), [`FeatureConfig::whisper`]
+//!   (Whisper's log-mel front end, 80 or 128 bins; whole utterances only,
+//!   its clamp needs the utterance maximum) and `FeatureConfig::default()`.
+//! - Normalisation: [`CmvnStats`], per-column mean and variance over one
+//!   matrix (the config's CMVN) or many (a speaker's recordings).
+//! - Voice activity: [`vad`] finds speech regions (energy and spectral
+//!   flux with hysteresis) to cut long recordings at pauses.
 //! - Whole utterances: [`Extractor`] (plans built once, reused across
 //!   calls) with [`Extractor::compute`] on samples at the config's rate,
 //!   [`Extractor::compute_file`]; [`extract_file`]; [`extract_files`] runs
@@ -51,7 +57,9 @@
 //! `torchaudio.compliance.kaldi`) within 4e-4 max abs error at 8, 16 and
 //! 22.05 kHz, Kaldi fbank within 6e-5, `librosa.feature.mfcc` within 7e-5,
 //! librosa mel filterbanks within 1e-9, deltas (torchaudio
-//! `compute_deltas`) within 4e-4.
+//! `compute_deltas`) within 4e-4; `tests/whisper.rs` checks the Whisper
+//! preset against transformers' `WhisperFeatureExtractor`
+//! (`scripts/make-whisper-fixtures.py`) within 2e-6.
 //!
 //! # Speed
 //!
