@@ -14,6 +14,17 @@ impl Rng {
         Rng(sori_train::Rng::new(seed ^ 0x5DEE_CE66_D1CE_4E5B))
     }
 
+    /// The whole state: [`Rng::from_state`] of it continues this stream
+    /// exactly (a training checkpoint saves it).
+    pub fn state(&self) -> u64 {
+        self.0.state()
+    }
+
+    /// The generator whose [`Rng::state`] was `state`.
+    pub fn from_state(state: u64) -> Self {
+        Rng(sori_train::Rng::new(state))
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()

@@ -384,6 +384,24 @@ impl Task for CtcTask {
         self.samples_shown = false;
         Ok(())
     }
+
+    /// SpecAugment's generator, the one random stream of training not
+    /// derived from `(seed, epoch)` (speed, noise, padding and VTLP are drawn
+    /// once per utterance from the seed and its index when the examples are
+    /// built; the order and dropout from `(seed, epoch)` by the loop).
+    fn task_state(&self) -> Option<String> {
+        Some(format!("{{\"spec_augment_rng\":{}}}", self.rng.state()))
+    }
+
+    fn restore_task_state(&mut self, state: &str) -> TaskResult<()> {
+        let v: serde_json::Value = serde_json::from_str(state)
+            .map_err(|e| AsrError::Config(format!("invalid task state {state:?}: {e}")))?;
+        let rng = v["spec_augment_rng"].as_u64().ok_or_else(|| {
+            AsrError::Config(format!("invalid task state {state:?}: no spec_augment_rng"))
+        })?;
+        self.rng = Rng::from_state(rng);
+        Ok(())
+    }
 }
 
 /// Settings of [`train`] besides the loop's own.

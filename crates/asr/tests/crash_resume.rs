@@ -2,7 +2,11 @@
 //! "안녕하세요", see `sori_asr::support::toy`), is killed with SIGKILL in the middle of
 //! the run once a checkpoint exists, the checkpoint must load (weights,
 //! optimiser state, trainer state), `--resume` must finish the run, and the
-//! resulting model must transcribe the training sentence. Without espeak-ng
+//! resulting model must transcribe the training sentence. A second test
+//! kills a run of the default recipe (SpecAugment, speed perturbation,
+//! dropout, plus noise) and checks that the resumed run ends with the
+//! weights and optimiser state of an uninterrupted run, bit for bit.
+//! Without espeak-ng
 //! (`make setup` installs it): a failure under CI, a visible skip elsewhere.
 use sori_asr::support::tools::espeak_or_skip;
 use sori_asr::support::toy::{make_korean_toy, HELLO};
@@ -136,4 +140,115 @@ fn killed_training_resumes_and_the_model_transcribes() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(text.trim(), HELLO, "transcribed {text:?}");
+}
+
+/// `asr train` with the default recipe (SpecAugment, speed perturbation
+/// 0.9/1/1.1, dropout 0.1 between the two layers, the default optimiser and
+/// schedule) plus noise on half the utterances, on a small model.
+fn default_recipe(train: &Path, valid: &Path, out: &Path, epochs: usize) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_asr"));
+    c.args(["train", "--train"])
+        .arg(train)
+        .arg("--valid")
+        .arg(valid)
+        .arg("--out")
+        .arg(out)
+        .args(["--epochs", &epochs.to_string()])
+        .args(["--layers", "2", "--hidden", "16", "--batch-size", "6"])
+        .args(["--noise-prob", "0.5", "--seed", "11", "--threads", "1"])
+        .arg("--quiet");
+    c
+}
+
+fn last_checkpoint(out: &Path) -> Vec<(String, tch::Tensor)> {
+    let (tensors, _) = sori_train::read_safetensors(&out.join("last.safetensors")).unwrap();
+    let mut v: Vec<(String, tch::Tensor)> = tensors.into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+fn history_losses(out: &Path) -> Vec<(u64, f64)> {
+    std::fs::read_to_string(out.join("history.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["epoch"].as_u64().unwrap(), v["loss"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+/// The oracle is an uninterrupted run of the same command: a resumed run
+/// must end with its weights and optimiser state bit for bit (the
+/// SpecAugment generator's state travels in the checkpoint; the data order
+/// and dropout are reseeded from the seed and the epoch).
+#[test]
+fn killed_default_recipe_resumes_bit_identical_to_an_uninterrupted_run() {
+    if !espeak_or_skip("killed_default_recipe_resumes_bit_identical_to_an_uninterrupted_run") {
+        return;
+    }
+    const EPOCHS: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let (train_m, test_m) = make_korean_toy(dir.path()).unwrap();
+
+    let whole = dir.path().join("whole");
+    let o = default_recipe(&train_m, &test_m, &whole, EPOCHS)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let out = dir.path().join("killed");
+    let mut child = default_recipe(&train_m, &test_m, &out, EPOCHS)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while saved_epoch(&out) < 2 {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("asr train ended ({status}) before it could be killed");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no checkpoint after 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let killed_at = saved_epoch(&out);
+    assert!(killed_at < EPOCHS, "the run finished before the kill");
+
+    let o = default_recipe(&train_m, &test_m, &out, EPOCHS)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "resume failed: {stderr}");
+    assert!(stderr.contains("resuming from"), "{stderr}");
+    assert!(!stderr.contains("no task state"), "{stderr}");
+
+    let a = last_checkpoint(&whole);
+    let b = last_checkpoint(&out);
+    assert_eq!(
+        a.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        b.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    let differing: Vec<&str> = a
+        .iter()
+        .zip(&b)
+        .filter(|((_, x), (_, y))| !x.equal(y))
+        .map(|((n, _), _)| n.as_str())
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "killed after epoch {killed_at}: {} of {} tensors differ from the uninterrupted run: {differing:?}",
+        differing.len(),
+        a.len()
+    );
+    let (ha, hb) = (history_losses(&whole), history_losses(&out));
+    assert_eq!(ha.len(), EPOCHS);
+    for ((ea, la), (eb, lb)) in ha.iter().zip(&hb) {
+        assert_eq!((ea, la.to_bits()), (eb, lb.to_bits()), "epoch {ea} loss");
+    }
 }

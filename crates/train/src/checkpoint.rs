@@ -12,8 +12,12 @@
 //!   momentum buffers; tensors named `__optimizer__/<slot>/<parameter>`) and,
 //!   in the safetensors header's `__metadata__`, the trainer state as JSON
 //!   (`sori.trainer_state`) and the optimiser's layout
-//!   (`sori.optimizer`, e.g. `adam[exp_avg,exp_avg_sq]`). Other tools
-//!   reading it as weights just see extra tensors.
+//!   (`sori.optimizer`, e.g. `adam[exp_avg,exp_avg_sq]`) and, when the
+//!   application's task draws random numbers of its own across epochs
+//!   (SpecAugment masks), that generator's state (`sori.task_state`, the
+//!   task's own text; [`crate::Task::task_state`]), so that a resumed run
+//!   draws exactly what an uninterrupted one would. Other tools reading it
+//!   as weights just see extra tensors.
 //! - `trainer_state.json`: the same trainer state (epoch, step, best
 //!   metric, schedule and early stopping counters) for people and scripts;
 //!   `--resume` uses the copy inside `last.safetensors` when there is one,
@@ -40,6 +44,21 @@ pub const META_TRAINER_STATE: &str = "sori.trainer_state";
 pub const META_OPTIMIZER: &str = "sori.optimizer";
 /// `__metadata__` key of the optimiser's step count.
 pub const META_OPTIMIZER_STEPS: &str = "sori.optimizer_steps";
+/// `__metadata__` key of the task's own random state
+/// ([`crate::Task::task_state`]).
+pub const META_TASK_STATE: &str = "sori.task_state";
+
+/// What [`ModelDir::load_checkpoint_with_task`] restored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// The trainer state saved with the weights.
+    pub state: TrainerState,
+    /// What became of the optimiser's state.
+    pub restore: StateRestore,
+    /// The task's own state ([`crate::Task::task_state`]); `None` when the
+    /// task saved none (or the checkpoint predates it).
+    pub task_state: Option<String>,
+}
 
 /// Version of the model directory layout written by this crate.
 pub const FORMAT_VERSION: u32 = 1;
@@ -291,9 +310,21 @@ impl ModelDir {
         optimizer: &Optimizer,
         state: &TrainerState,
     ) -> Result<(), TrainError> {
+        self.save_checkpoint_with_task(vs, optimizer, state, None)
+    }
+
+    /// [`ModelDir::save_checkpoint`] with the task's own state
+    /// ([`crate::Task::task_state`]) in the header as `sori.task_state`.
+    pub fn save_checkpoint_with_task(
+        &self,
+        vs: &nn::VarStore,
+        optimizer: &Optimizer,
+        state: &TrainerState,
+        task_state: Option<&str>,
+    ) -> Result<(), TrainError> {
         let mut named = var_store_tensors(vs);
         named.extend(optimizer.state_tensors());
-        let metadata = HashMap::from([
+        let mut metadata = HashMap::from([
             (
                 META_TRAINER_STATE.to_string(),
                 serde_json::to_string(state).expect("state serialises"),
@@ -304,6 +335,9 @@ impl ModelDir {
                 optimizer.steps().to_string(),
             ),
         ]);
+        if let Some(t) = task_state {
+            metadata.insert(META_TASK_STATE.to_string(), t.to_string());
+        }
         write_safetensors(&named, Some(metadata), &self.weights_path(Which::Last))?;
         self.write_state(state)
     }
@@ -318,6 +352,18 @@ impl ModelDir {
         vs: &mut nn::VarStore,
         optimizer: &mut Optimizer,
     ) -> Result<Option<(TrainerState, StateRestore)>, TrainError> {
+        Ok(self
+            .load_checkpoint_with_task(vs, optimizer)?
+            .map(|c| (c.state, c.restore)))
+    }
+
+    /// [`ModelDir::load_checkpoint`], also returning the task's own state
+    /// saved with it.
+    pub fn load_checkpoint_with_task(
+        &self,
+        vs: &mut nn::VarStore,
+        optimizer: &mut Optimizer,
+    ) -> Result<Option<Checkpoint>, TrainError> {
         let path = self.weights_path(Which::Last);
         if !path.exists() {
             return Ok(None);
@@ -345,7 +391,11 @@ impl ModelDir {
             steps,
             &path,
         )?;
-        Ok(Some((state, restore)))
+        Ok(Some(Checkpoint {
+            state,
+            restore,
+            task_state: metadata.get(META_TASK_STATE).cloned(),
+        }))
     }
 
     /// The saved trainer state, `None` when there is none.

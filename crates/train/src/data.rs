@@ -22,6 +22,13 @@ impl Rng {
         Rng { state: seed }
     }
 
+    /// The whole state of the generator: `Rng::new(r.state())` continues
+    /// `r`'s stream exactly (what a checkpoint saves, see
+    /// [`crate::Task::task_state`]).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
     /// A generator for one (seed, stream) pair, e.g. (seed, epoch).
     pub fn for_stream(seed: u64, stream: u64) -> Rng {
         let mut r = Rng::new(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F));

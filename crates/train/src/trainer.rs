@@ -6,10 +6,13 @@
 //! Reproducibility: before every epoch the libtorch generator is seeded
 //! from `(seed, epoch)`, and the data order depends only on `(seed, epoch)`;
 //! so on CPU the same seed gives bit-identical weights, and `--resume`
-//! replays the same data order and dropout masks. A resume restores the
-//! weights, the optimiser's state (step counts, Adam/RMSprop moments,
-//! momentum buffers; see [`crate::optim`]) and the trainer state (step,
-//! schedule, best metric, early-stopping counters) from `last.safetensors`,
+//! replays the same data order and dropout masks (tch 0.26 cannot read
+//! libtorch's generator state, so it is reseeded rather than saved). A
+//! resume restores the weights, the optimiser's state (step counts,
+//! Adam/RMSprop moments, momentum buffers; see [`crate::optim`]), the
+//! trainer state (step, schedule, best metric, early-stopping counters) and
+//! the task's own random state ([`Task::task_state`]: SpecAugment's
+//! generator) from `last.safetensors`,
 //! so on CPU a run stopped after epoch k and resumed ends with the weights
 //! of an uninterrupted run. Resuming is per epoch: a run killed mid-epoch
 //! restarts that epoch.
@@ -38,7 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tch::{nn, Tensor};
 
-use crate::checkpoint::{ModelDir, TrainerState, Which};
+use crate::checkpoint::{Checkpoint, ModelDir, TrainerState, Which};
 use crate::data::DataSource;
 use crate::history::{self, EpochRecord};
 use crate::optim::{EarlyStopping, LrSchedule, Mode, OptimizerKind, OptimizerSpec, StateRestore};
@@ -113,6 +116,20 @@ pub trait Task {
     }
     /// Called after each epoch's checkpoint (e.g. print sample outputs).
     fn on_epoch_end(&mut self, _record: &EpochRecord) -> TaskResult<()> {
+        Ok(())
+    }
+    /// The state of every random generator the task draws from across
+    /// epochs that is not derived from `(seed, epoch)` (a SpecAugment
+    /// generator seeded once), as text of the task's choosing; saved in
+    /// `last.safetensors` after every epoch and handed back to
+    /// [`Task::restore_task_state`] on `--resume`, so that the resumed run
+    /// draws what an uninterrupted one would. `None`: nothing to save.
+    fn task_state(&self) -> Option<String> {
+        None
+    }
+    /// Restores what [`Task::task_state`] returned at the end of the epoch
+    /// a resumed run continues from.
+    fn restore_task_state(&mut self, _state: &str) -> TaskResult<()> {
         Ok(())
     }
 }
@@ -299,8 +316,12 @@ impl Trainer {
                 source: e,
             })?;
             if cfg.resume {
-                match dir.load_checkpoint(task.var_store_mut(), &mut opt)? {
-                    Some((saved, restore)) => {
+                match dir.load_checkpoint_with_task(task.var_store_mut(), &mut opt)? {
+                    Some(Checkpoint {
+                        state: saved,
+                        restore,
+                        task_state,
+                    }) => {
                         if dir.history_path().exists() {
                             records = history::read_jsonl(&dir.history_path())?;
                             records.retain(|r| r.epoch <= saved.epoch);
@@ -319,6 +340,13 @@ impl Trainer {
                                 "the checkpoint has no optimiser state: it starts from zero".into()
                             }
                         };
+                        match task_state {
+                            Some(t) => task.restore_task_state(&t).map_err(TrainError::Task)?,
+                            None if task.task_state().is_some() => progress.note(
+                                "the checkpoint has no task state (random generators of augmentation): they start over, so the resumed run will not equal an uninterrupted one bit for bit",
+                            ),
+                            None => {}
+                        }
                         progress.note(&format!(
                             "resuming from {} after epoch {} (step {}); {optimiser}",
                             dir.path().display(),
@@ -501,7 +529,12 @@ impl Trainer {
                 if improved {
                     dir.save_weights(task.var_store(), Which::Best)?;
                 }
-                dir.save_checkpoint(task.var_store(), &opt, &state)?;
+                dir.save_checkpoint_with_task(
+                    task.var_store(),
+                    &opt,
+                    &state,
+                    task.task_state().as_deref(),
+                )?;
                 history::plot(dir.path(), &records, cfg.plot_metric.as_deref())?;
             }
             let note = if improved {
