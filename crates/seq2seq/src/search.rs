@@ -7,12 +7,72 @@
 //! `((5 + len) / 6)^alpha`: without it the search prefers short outputs,
 //! because every extra piece can only lower a sum of log-probabilities. The
 //! search stops when `k` hypotheses are finished or at the length limit.
+//!
+//! Both searches see the network only through [`StepModel`] (next-piece
+//! logits for a batch of prefixes), which [`Seq2Seq`] implements; the tests
+//! (`tests/search_oracle.rs`) drive them with hand-made distributions.
 
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::Result;
-use crate::model::Seq2Seq;
+use crate::model::{DecoderState, Encoded, Seq2Seq};
 use crate::subword::{BOS, EOS};
+
+/// What the searches need from a model: encode a padded batch once, then
+/// give next-piece logits for the rows' prefixes one step at a time.
+pub trait StepModel {
+    /// The encoded source batch.
+    type Source;
+    /// The per-row decoding state (the prefix so far, in effect).
+    type State;
+    /// Where the search's tensors live.
+    fn device(&self) -> Device;
+    /// Encodes `src` `[B, S]` whose rows have `lengths` real pieces.
+    fn encode_source(&self, src: &Tensor, lengths: &[i64]) -> Result<Self::Source>;
+    /// Repeats every row `k` times, consecutively (beam search).
+    fn repeat_source(&self, src: &Self::Source, k: i64) -> Self::Source;
+    /// The state before `<s>` has been read.
+    fn start_state(&self, src: &Self::Source) -> Self::State;
+    /// Reads the pieces `y` `[B]` (one per row): logits `[B, V]` of the next
+    /// piece, the state after `y`, attention weights `[B, S]`.
+    fn next_logits(
+        &self,
+        y: &Tensor,
+        state: &Self::State,
+        src: &Self::Source,
+    ) -> Result<(Tensor, Self::State, Tensor)>;
+    /// Keeps the rows `index` of a state, in that order.
+    fn select_rows(&self, state: &Self::State, index: &Tensor) -> Self::State;
+}
+
+impl StepModel for Seq2Seq {
+    type Source = Encoded;
+    type State = DecoderState;
+    fn device(&self) -> Device {
+        Seq2Seq::device(self)
+    }
+    fn encode_source(&self, src: &Tensor, lengths: &[i64]) -> Result<Encoded> {
+        self.encode(src, lengths, false)
+    }
+    fn repeat_source(&self, src: &Encoded, k: i64) -> Encoded {
+        src.repeat(k, &self.attention)
+    }
+    fn start_state(&self, src: &Encoded) -> DecoderState {
+        self.start(src)
+    }
+    fn next_logits(
+        &self,
+        y: &Tensor,
+        state: &DecoderState,
+        src: &Encoded,
+    ) -> Result<(Tensor, DecoderState, Tensor)> {
+        let (o, next, w) = self.step(y, state, src, false)?;
+        Ok((self.logits(&o, false), next, w))
+    }
+    fn select_rows(&self, state: &DecoderState, index: &Tensor) -> DecoderState {
+        state.select(index)
+    }
+}
 
 /// The length limit for a source of `src_len` pieces.
 pub fn length_limit(src_len: usize, max_len: usize) -> usize {
@@ -21,15 +81,15 @@ pub fn length_limit(src_len: usize, max_len: usize) -> usize {
 
 /// Greedy decoding of a padded batch; returns the pieces of each sentence
 /// without `</s>`.
-pub fn greedy(
-    model: &Seq2Seq,
+pub fn greedy<M: StepModel + ?Sized>(
+    model: &M,
     src: &Tensor,
     lengths: &[i64],
     max_len: usize,
 ) -> Result<Vec<Vec<i64>>> {
     let b = lengths.len();
-    let enc = model.encode(src, lengths, false)?;
-    let mut state = model.start(&enc);
+    let enc = model.encode_source(src, lengths)?;
+    let mut state = model.start_state(&enc);
     let device = model.device();
     let mut y = Tensor::full([b as i64], BOS, (Kind::Int64, device));
     let limits: Vec<usize> = lengths
@@ -40,8 +100,8 @@ pub fn greedy(
     let mut out: Vec<Vec<i64>> = vec![Vec::new(); b];
     let mut done = vec![false; b];
     for t in 0..steps {
-        let (o, next, _) = model.step(&y, &state, &enc, false)?;
-        let next_y = model.logits(&o, false).argmax(-1, false);
+        let (logits, next, _) = model.next_logits(&y, &state, &enc)?;
+        let next_y = logits.argmax(-1, false);
         let ids: Vec<i64> = Vec::<i64>::try_from(&next_y.to_device(tch::Device::Cpu))?;
         for (i, &id) in ids.iter().enumerate() {
             if done[i] {
@@ -82,8 +142,8 @@ pub fn length_penalty(len: usize, alpha: f64) -> f64 {
 }
 
 /// Beam search for one source sentence (piece ids, `</s>` included).
-pub fn beam_search(
-    model: &Seq2Seq,
+pub fn beam_search<M: StepModel + ?Sized>(
+    model: &M,
     src_ids: &[i64],
     beam: usize,
     max_len: usize,
@@ -96,10 +156,9 @@ pub fn beam_search(
     let src = Tensor::from_slice(src_ids)
         .reshape([1, s])
         .to_device(device);
-    let enc = model
-        .encode(&src, &[s], false)?
-        .repeat(k as i64, &model.attention);
-    let mut state = model.start(&enc);
+    let enc = model.encode_source(&src, &[s])?;
+    let enc = model.repeat_source(&enc, k as i64);
+    let mut state = model.start_state(&enc);
     let limit = length_limit(src_ids.len(), max_len);
 
     let mut tokens: Vec<Vec<i64>> = vec![Vec::new(); k];
@@ -113,8 +172,8 @@ pub fn beam_search(
     let mut finished: Vec<Hypothesis> = Vec::new();
 
     for t in 0..limit {
-        let (o, next, w) = model.step(&y, &state, &enc, false)?;
-        let logp = model.logits(&o, false).log_softmax(-1, Kind::Float);
+        let (logits, next, w) = model.next_logits(&y, &state, &enc)?;
+        let logp = logits.log_softmax(-1, Kind::Float);
         let v = logp.size()[1];
         let prev = Tensor::from_slice(&scores)
             .to_kind(Kind::Float)
@@ -191,7 +250,7 @@ pub fn beam_search(
         }
         scores = new_beams.iter().map(|&(_, _, s)| s).collect();
         let index = Tensor::from_slice(&origin).to_device(device);
-        state = next.select(&index);
+        state = model.select_rows(&next, &index);
         let toks: Vec<i64> = new_beams.iter().map(|&(_, tok, _)| tok).collect();
         y = Tensor::from_slice(&toks).to_device(device);
     }
