@@ -52,6 +52,8 @@ ABSOLUTE = [
     ("imdb classify, lstm, 1 thread", ("imdb_classify/lstm_trained_256_reviews_1_thread",
                                        "imdb_classify/lstm_random_256_reviews_1_thread"), 256,
      "reviews/s", ">=", 2000),
+    ("imdb classify, committed models/imdb-en (best, maxlen 400), 1 thread",
+     "imdb_classify/committed_imdb_en_256_reviews_1_thread", 256, "reviews/s", ">=", 1000),
     ("seq2seq translate, beam 5, 1 thread", ("seq2seq_translate/beam5_1thread_trained_per_sentence",
                                             "seq2seq_translate/beam5_1thread_random_init_per_sentence"), 1,
      "s/sentence", "<=", 0.05),

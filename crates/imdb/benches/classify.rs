@@ -5,7 +5,9 @@
 //!
 //! Uses the trained model in `models/imdb-lstm` when there is one (or the
 //! directory in `SORI_IMDB_MODEL`), otherwise a randomly initialised model of
-//! the same shape (the cost does not depend on the weights).
+//! the same shape (the cost does not depend on the weights). A second row
+//! times the committed model, `models/imdb-en` (`best`, maxlen 400: a BiGRU
+//! plus the hashed n-gram branch), on the same reviews.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sori_imdb::classifier::Classifier;
 use sori_imdb::data::SplitMix64;
@@ -84,6 +86,15 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("lstm_{which}_256_reviews_1_thread"), |b| {
         b.iter(|| clf.classify(&refs).expect("classify"))
     });
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/imdb-en");
+    match Classifier::load(&committed, Device::Cpu) {
+        Ok(best) => {
+            g.bench_function("committed_imdb_en_256_reviews_1_thread", |b| {
+                b.iter(|| best.classify(&refs).expect("classify"))
+            });
+        }
+        Err(e) => eprintln!("imdb_classify: no committed model row ({e})"),
+    }
     g.finish();
 }
 

@@ -1,7 +1,8 @@
 //! Translation latency: one sentence, beam 5, one libtorch thread.
 //!
-//! Uses the model in `$SORI_SEQ2SEQ_MODEL` when set (a trained model
-//! directory); otherwise a randomly initialised model of the size the README
+//! Uses the model in `$SORI_SEQ2SEQ_MODEL` when set, else the committed
+//! `models/de-en` (the "trained" row); without either, a randomly
+//! initialised model of the size the README
 //! recipe trains (256-d embeddings, bidirectional 256-unit GRU encoder,
 //! 256-unit Bahdanau decoder, 8,000-piece vocabularies), with tokenizers
 //! trained on a few generated sentences. The search runs to its length limit
@@ -46,11 +47,13 @@ fn bench(c: &mut Criterion) {
     // The mode the binary runs in (sori_train::cpu).
     sori_train::configure_process();
     tch::set_num_threads(1);
-    let (translator, label) = match std::env::var("SORI_SEQ2SEQ_MODEL") {
-        Ok(dir) => (
-            Translator::load(dir.as_ref(), Device::Cpu).expect("model directory"),
-            "trained",
-        ),
+    let dir = std::env::var_os("SORI_SEQ2SEQ_MODEL")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/de-en")
+        });
+    let (translator, label) = match Translator::load(&dir, Device::Cpu) {
+        Ok(t) => (t, "trained"),
         Err(_) => (random_translator(), "random_init"),
     };
     let opts = DecodeOptions {
