@@ -2,7 +2,8 @@
 //! search with length normalisation (translation).
 //!
 //! Beam search keeps the `k` best partial translations by summed
-//! log-probability. A hypothesis that emits `</s>` is finished and scored by
+//! log-probability. A hypothesis whose `</s>` is among the `k` best
+//! candidates of a step is finished and scored by
 //! its log-probability divided by the GNMT length penalty
 //! `((5 + len) / 6)^alpha`: without it the search prefers short outputs,
 //! because every extra piece can only lower a sum of log-probabilities. The
@@ -193,12 +194,19 @@ pub fn beam_search<M: StepModel + ?Sized>(
         };
         let last_step = t + 1 == limit;
         let mut new_beams: Vec<(usize, i64, f64)> = Vec::with_capacity(k);
-        for (&val, &ix) in vals.iter().zip(&idx) {
+        for (rank, (&val, &ix)) in vals.iter().zip(&idx).enumerate() {
             let score = val as f64;
             if !score.is_finite() {
                 continue;
             }
             let (b, tok) = ((ix / v) as usize, ix % v);
+            // Only the k best candidates may finish (as in fairseq): the
+            // other k are there to keep k beams alive when some of the best
+            // end, and a `</s>` ranked below k would end the search on an
+            // output the beam never chose (beam 1 would not be greedy).
+            if rank >= k && (tok == EOS || last_step) {
+                continue;
+            }
             if tok == EOS || last_step {
                 let mut toks = tokens[b].clone();
                 if tok != EOS {
