@@ -77,6 +77,9 @@ if [ "$mode" = full ]; then
   crit 1 sori-asr transcribe
   crit 1 sori-imdb classify
   crit 1 sori-seq2seq translate
+  echo "== audio decoding (10 minutes of FLAC / Ogg Vorbis) and voice activity detection (1 thread)"
+  crit 1 sori-features decode
+  crit 1 sori-features vad
 
   echo "== peak memory: asr transcribe of a 10-minute recording, one asr training epoch"
   FIX="$OUT/fixtures"
