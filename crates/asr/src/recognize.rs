@@ -416,9 +416,15 @@ pub struct Recognizer {
 }
 
 impl Recognizer {
-    /// Loads the model of a directory, greedy decoding.
+    /// Loads the model of a directory on the CPU, greedy decoding.
     pub fn load(dir: &Path) -> Result<Self> {
-        Self::new(AsrModel::load(dir, Device::Cpu)?)
+        Self::load_on(dir, Device::Cpu)
+    }
+
+    /// Loads the model of a directory onto `device` (the network runs
+    /// there; decoding reads its outputs back on the CPU).
+    pub fn load_on(dir: &Path, device: Device) -> Result<Self> {
+        Self::new(AsrModel::load(dir, device)?)
     }
 
     pub fn new(model: AsrModel) -> Result<Self> {

@@ -281,6 +281,45 @@ fn threads_has_one_default() {
     );
 }
 
+/// `--device` wherever the network runs (issue 18): shown with its default,
+/// `cpu` works, and `cuda` on a machine without one is one line naming the
+/// option (exit 1), not a panic inside libtorch.
+#[test]
+fn device_wherever_the_model_runs() {
+    for sub in ["transcribe", "align", "eval"] {
+        let e = conventions::option_help(env!("CARGO_BIN_EXE_asr"), sub, "--device");
+        assert_eq!(
+            conventions::shown_default(&e).as_deref(),
+            Some("cpu"),
+            "{sub}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let m = model_dir(dir.path());
+    let wav = dir.path().join("a.wav");
+    write_wav(&wav, 0.3);
+    let (m, wav) = (m.to_str().unwrap(), wav.to_str().unwrap());
+    let runs: [&[&str]; 2] = [
+        &["transcribe", wav, "--model", m, "--no-vad"],
+        &["align", wav, "abc", "--model", m],
+    ];
+    for args in runs {
+        let o = asr(&[args, &["--device", "cpu"]].concat());
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let o = asr(&[args, &["--device", "cuda"]].concat());
+        if tch::Cuda::is_available() {
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        } else {
+            let e = stderr(&o);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+            assert!(
+                e.starts_with("error: --device cuda") && e.lines().count() == 1,
+                "{args:?}: {e}"
+            );
+        }
+    }
+}
+
 #[test]
 fn version_names_the_commit_libtorch_and_cuda() {
     conventions::check_version(env!("CARGO_BIN_EXE_asr"));

@@ -30,6 +30,9 @@ pub struct AlignArgs {
     /// core; more than the cores are capped to them with a note; at most 65536).
     #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
     threads: usize,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = sori_train::DeviceArg::Cpu)]
+    device: sori_train::DeviceArg,
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
@@ -38,7 +41,7 @@ pub fn run(a: AlignArgs) -> Result<()> {
         Some(d) => d,
         None => sori_asr::model::default_model_dir()?,
     };
-    let mut rec = Recognizer::load(&dir)?;
+    let mut rec = Recognizer::load_on(&dir, a.device.resolve()?)?;
     let al = rec.align_file(&a.file, &a.transcript)?;
     match a.format {
         AlignFormat::Text => {

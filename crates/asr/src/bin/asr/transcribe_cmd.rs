@@ -13,6 +13,7 @@ use sori_asr::recognize::{
     beam_grid, to_srt, to_vtt, BeamDecoder, CueOptions, Decoder, Greedy, Recognizer, Transcript,
     VadOptions,
 };
+use sori_train::DeviceArg;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,9 @@ pub struct DecodeArgs {
     /// core; more than the cores are capped to them with a note; at most 65536).
     #[arg(long, default_value_t = 0, value_parser = sori_train::threads)]
     threads: usize,
+    /// Where the network runs.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
     /// Longest audio chunk run through the network at once, in seconds
     /// (1 to 3600).
     #[arg(long, default_value_t = 20.0, value_parser = sori_train::f64_in(1.0, 3600.0))]
@@ -83,7 +87,7 @@ impl DecodeArgs {
             Some(d) => d.clone(),
             None => sori_asr::model::default_model_dir()?,
         };
-        let mut rec = Recognizer::load(&dir)?;
+        let mut rec = Recognizer::load_on(&dir, self.device.resolve()?)?;
         self.model_dir = Some(dir);
         rec.chunk_seconds = self.chunk_seconds;
         Ok(rec)
@@ -680,7 +684,7 @@ pub fn eval(mut a: EvalArgs) -> Result<bool> {
         let candidates: Vec<&str> = spec.split(',').collect();
         let mut recs = vec![rec];
         for dir in &a.ensemble {
-            recs.push(Recognizer::load(dir)?);
+            recs.push(Recognizer::load_on(dir, a.decode.device.resolve()?)?);
         }
         let r = evaluate_choices_ensemble(&mut recs, &utts, &candidates, &together)?;
         let how = match (together.neighbours, together.balanced) {
