@@ -15,7 +15,9 @@
 //! extension see the right one, and naming the process that wrote it. It is
 //! removed when writing fails; a process killed mid-write can leave one
 //! behind (no destructor runs), which is harmless and recognisable by its
-//! prefix and process id.
+//! prefix and process id: [`remove_stale_temps`] removes those whose process
+//! is gone (the training binaries call it on their output directory at
+//! start).
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -61,6 +63,66 @@ pub fn write_with<E>(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Removes the temporary files ([`write_with`]'s `.tmp-<pid>-...`) in `dir`
+/// whose writing process is no longer alive: a process killed between
+/// creating one and renaming it (SIGKILL, power loss) leaves it behind
+/// forever otherwise. Files of live processes (this one included, or one
+/// whose id was reused: kept, harmlessly) and every other file are left
+/// alone. Returns the removed paths; a missing `dir` removes nothing.
+pub fn remove_stale_temps(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        r => r?,
+    };
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            continue;
+        };
+        if !entry.file_type()?.is_file() || process_alive(pid) {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => removed.push(entry.path()),
+            // Another cleaner got there first.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// The process id in a temporary file's name `.tmp-<pid>-<random>-<name>`.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, rest) = rest.split_once('-')?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || rest.is_empty() {
+        return None;
+    }
+    pid.parse().ok().filter(|&p| p > 0)
+}
+
+/// Whether a process with this id exists (signal 0 checks without sending;
+/// EPERM means it exists but belongs to someone else).
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks for the process.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Without a way to ask, every writer counts as alive (nothing removed).
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
 }
 
 /// Writes `bytes` to `target` atomically ([`write_with`]).
@@ -185,6 +247,49 @@ mod tests {
         std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
         write_bytes(&kept, b"new").unwrap();
         assert_eq!(mode(&kept), 0o640);
+    }
+
+    /// The dead process is a child that has exited and been reaped (its
+    /// id is free until reused, and `kill -0` of it fails as for any dead
+    /// process); the live ones are this process and its parent.
+    #[cfg(unix)]
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let me = std::process::id();
+        // SAFETY: getppid has no preconditions.
+        let parent = unsafe { libc::getppid() } as u32;
+        let names = [
+            format!(".tmp-{dead}-aB3xYz-config.json"),
+            format!(".tmp-{dead}-Q1w2e3-last.safetensors"),
+            format!(".tmp-{me}-aaaaaa-config.json"),
+            format!(".tmp-{parent}-bbbbbb-best.safetensors"),
+            ".tmp-notapid-cccccc-x.json".to_string(),
+            format!(".tmp-{dead}"),
+            "config.json".to_string(),
+            format!("tmp-{dead}-dddddd-x.json"),
+        ];
+        for n in &names {
+            std::fs::write(d.path().join(n), "x").unwrap();
+        }
+        // A directory with a temporary's name is not a file: kept.
+        std::fs::create_dir(d.path().join(format!(".tmp-{dead}-eeeeee-dir"))).unwrap();
+        let removed = remove_stale_temps(d.path()).unwrap();
+        let mut expected = vec![d.path().join(&names[0]), d.path().join(&names[1])];
+        expected.sort();
+        assert_eq!(removed, expected);
+        let mut left: Vec<String> = names[2..].to_vec();
+        left.push(format!(".tmp-{dead}-eeeeee-dir"));
+        left.sort();
+        assert_eq!(entries(d.path()), left);
+        // Nothing more to remove; a missing directory is not an error.
+        assert!(remove_stale_temps(d.path()).unwrap().is_empty());
+        assert!(remove_stale_temps(&d.path().join("none"))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -437,6 +437,15 @@ fn imdb_bad_input_matrix() {
             2,
         )
         .mentions("-3"),
+        // Issue 21: --resume needs a checkpoint.
+        Row::new(
+            "train: --resume without a checkpoint",
+            train(&data, "o-noresume", &["--resume"]),
+            1,
+        )
+        .names(&d("o-noresume"))
+        .mentions("--resume-or-start")
+        .output(&out_cfg("o-noresume")),
     ];
     // Also as root: the row runs without the capabilities that bypass permissions.
     rows.push(

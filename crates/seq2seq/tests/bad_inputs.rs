@@ -528,6 +528,15 @@ fn seq2seq_bad_input_matrix() {
             2,
         )
         .mentions("--beam"),
+        // Issue 21: --resume needs a checkpoint.
+        Row::new(
+            "train: --resume without a checkpoint",
+            train("o-noresume", &["--resume"]),
+            1,
+        )
+        .names(&d("o-noresume"))
+        .mentions("--resume-or-start")
+        .output(&out_cfg("o-noresume")),
     ];
     // Also as root: the row runs without the capabilities that bypass permissions.
     rows.push(

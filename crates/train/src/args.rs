@@ -95,12 +95,17 @@ pub struct TrainArgs {
     /// the loss, the validation metrics and the time).
     #[arg(long)]
     pub quiet: bool,
-    /// Continue the interrupted run in the model directory.
+    /// Continue the interrupted run in the model directory (its
+    /// last.safetensors must exist).
     #[arg(long)]
     pub resume: bool,
+    /// Continue the run in the model directory if it has a checkpoint,
+    /// else start one (for scripts that rerun the same command).
+    #[arg(long, conflicts_with = "resume")]
+    pub resume_or_start: bool,
     /// Train afresh in a model directory that already holds a run (its
     /// checkpoints, trainer state and history are removed first).
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, conflicts_with_all = ["resume", "resume_or_start"])]
     pub overwrite: bool,
     /// A NaN or infinite loss or gradient: stop with an error (keeping the
     /// last checkpoint) or skip the batch (too many in a row still stop).
@@ -243,7 +248,7 @@ impl TrainArgs {
         // `TrainConfig::quiet` as "print nothing", which a user never asks
         // for on the command line.
         c.plain_progress = self.quiet;
-        c.resume = self.resume;
+        c.resume = self.resume || self.resume_or_start;
         c.on_nan = self.on_nan;
         if let Some(e) = self.epochs {
             c.epochs = e;
@@ -309,14 +314,31 @@ impl TrainArgs {
     /// or `last.safetensors`) unless `--resume` continues it or
     /// `--overwrite` starts afresh, which removes the trainer's files of the
     /// old run (checkpoints, state, history) so that nothing of it can be
-    /// mistaken for the new one.
+    /// mistaken for the new one. `--resume` needs a checkpoint
+    /// (`last.safetensors`); `--resume-or-start` continues one if there is
+    /// one and starts afresh otherwise.
+    ///
+    /// It also creates the directory and takes an exclusive advisory lock
+    /// on it (`flock`) that this process holds until it exits, so a second
+    /// training into the same directory is refused with one line while the
+    /// first runs (the lock goes with the process, even one killed with
+    /// SIGKILL); and it removes temporary files that writers killed
+    /// mid-write left there ([`sori_fs::remove_stale_temps`]).
     pub fn prepare_out_dir(&self, out: &Path, kind: &str) -> Result<(), TrainError> {
         ModelDir::new(out).refuse_other_kind(kind)?;
+        lock_out_dir(out)?;
+        sori_fs::remove_stale_temps(out).map_err(|e| TrainError::io(out, e))?;
+        if self.resume && !out.join("last.safetensors").exists() {
+            return Err(TrainError::model(
+                out,
+                "--resume: no checkpoint to continue from (no last.safetensors); pass --resume-or-start to start a new run when there is none",
+            ));
+        }
         let found: Vec<&str> = RUN_MARKERS
             .into_iter()
             .filter(|f| out.join(f).exists())
             .collect();
-        if found.is_empty() || self.resume {
+        if found.is_empty() || self.resume || self.resume_or_start {
             return Ok(());
         }
         if !self.overwrite {
@@ -339,6 +361,42 @@ impl TrainArgs {
         }
         Ok(())
     }
+}
+
+/// Output directories this process has locked ([`lock_out_dir`]), with the
+/// open directories that hold the locks until the process exits.
+static LOCKED_OUT_DIRS: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Creates `out` and takes an exclusive advisory lock on it for the rest of
+/// the process (see [`TrainArgs::prepare_out_dir`]); a directory this
+/// process already locked is fine. Another process holding the lock is an
+/// error naming the directory.
+pub fn lock_out_dir(out: &Path) -> Result<(), TrainError> {
+    std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
+    let canonical = out.canonicalize().map_err(|e| TrainError::io(out, e))?;
+    let mut held = LOCKED_OUT_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    if held.iter().any(|(p, _)| *p == canonical) {
+        return Ok(());
+    }
+    let dir = std::fs::File::open(&canonical).map_err(|e| TrainError::io(out, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a descriptor we own; LOCK_NB never blocks.
+        if unsafe { libc::flock(dir.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Err(TrainError::model(
+                    out,
+                    "another training run is writing to this directory (it holds its lock); wait for it to end or choose another output directory",
+                ));
+            }
+            return Err(TrainError::io(out, e));
+        }
+    }
+    held.push((canonical, dir));
+    Ok(())
 }
 
 /// The application's defaults of the shared options, for its `--help`

@@ -18,13 +18,17 @@
 //! restarts that epoch.
 //!
 //! Non-finite values: after every forward pass the loss, and after every
-//! backward pass the global gradient norm, are checked. A NaN or infinite
+//! backward pass the global gradient norm, are checked (a batch whose every
+//! loss the task zeroed, [`StepOutput::zeroed`], counts as a non-finite
+//! loss). A NaN or infinite
 //! one either stops the run with [`TrainError::Diverged`] (naming the epoch
 //! and batch; no step is taken and nothing is written, so the checkpoint
 //! of the last finished epoch stays intact) or, with [`OnNan::Skip`], skips
 //! the batch without an optimiser step and counts it in the epoch's
 //! `skipped_batches`; more than [`TrainConfig::max_consecutive_skips`]
-//! skipped batches in a row stop the run as above.
+//! skipped batches in a row stop the run as above. After every optimiser
+//! step the parameters are checked: a non-finite one stops the run as
+//! above whatever `--on-nan` says (the step cannot be undone).
 //!
 //! Ctrl-C (SIGINT): while [`Trainer::fit`] runs it catches the signal
 //! (unless the process ignores it or handles it itself) and only sets a
@@ -82,6 +86,12 @@ pub struct StepOutput {
     pub examples: usize,
     /// Extra metrics (accuracy, ...).
     pub metrics: Vec<Metric>,
+    /// Examples whose loss was infinite and counted as zero (CTC's
+    /// `zero_infinity`), when the task counts them: the loop adds them up
+    /// per epoch (`zeroed_losses` in the history, present when not zero)
+    /// and treats a batch whose every loss was zeroed as a non-finite loss
+    /// (`--on-nan`): nothing in it trains the model.
+    pub zeroed: Option<usize>,
 }
 
 impl StepOutput {
@@ -90,7 +100,13 @@ impl StepOutput {
             loss,
             examples,
             metrics: Vec::new(),
+            zeroed: None,
         }
+    }
+    /// `n` of the batch's examples had an infinite loss counted as zero.
+    pub fn with_zeroed(mut self, n: usize) -> StepOutput {
+        self.zeroed = Some(n);
+        self
     }
     pub fn with_metric(mut self, m: Metric) -> StepOutput {
         self.metrics.push(m);
@@ -387,6 +403,7 @@ impl Trainer {
             let mut acc = Accumulator::default();
             let mut done = 0usize;
             let mut skipped = 0u64;
+            let mut zeroed = 0usize;
             let batches = data
                 .train_batches(epoch, cfg.seed)
                 .map_err(TrainError::Task)?;
@@ -404,6 +421,12 @@ impl Trainer {
                 let out = task.train_step(&batch).map_err(TrainError::Task)?;
                 let loss = out.loss.double_value(&[]);
                 let mut bad = (!loss.is_finite()).then(|| ("loss".to_string(), loss));
+                if bad.is_none() && out.zeroed.is_some_and(|z| z >= out.examples) {
+                    bad = Some((
+                        format!("the loss of all {} examples of the batch", out.examples),
+                        f64::INFINITY,
+                    ));
+                }
                 if bad.is_none() {
                     opt.zero_grad();
                     out.loss.backward();
@@ -449,6 +472,21 @@ impl Trainer {
                 }
                 consecutive_skips = 0;
                 opt.step();
+                if let Some(value) = non_finite_parameters(task.var_store()) {
+                    // The step is taken and cannot be undone: stop whatever
+                    // --on-nan says; the last epoch's checkpoint is intact.
+                    return Err(TrainError::Diverged {
+                        what: "a parameter after the optimiser step".into(),
+                        value,
+                        epoch,
+                        batch: done,
+                        detail: format!(
+                            "the weights diverged: training stopped, {}; lower the learning rate or clip gradients (--clip-grad-norm)",
+                            self.last_good_checkpoint(state.epoch)
+                        ),
+                    });
+                }
+                zeroed += out.zeroed.unwrap_or(0);
                 let n = out.examples as f64;
                 acc.add("loss", loss * n, n);
                 for m in &out.metrics {
@@ -463,6 +501,12 @@ impl Trainer {
                 )));
             }
             let mut metrics = acc.means("");
+            if zeroed > 0 {
+                metrics.insert("zeroed_losses".into(), zeroed as f64);
+                progress.note(&format!(
+                    "epoch {epoch}: the loss of {zeroed} training example(s) was infinite and counted as zero (zeroed_losses in the history)"
+                ));
+            }
             if let Some(val) = data.val_batches().map_err(TrainError::Task)? {
                 let _guard = tch::no_grad_guard();
                 let mut vacc = Accumulator::default();
@@ -604,7 +648,7 @@ impl std::fmt::Display for Interrupted {
             ),
             Some(dir) => write!(
                 f,
-                "no epoch had finished, so no checkpoint was written to {}; run the same command with --resume to start it again",
+                "no epoch had finished, so no checkpoint was written to {}; run the same command with --resume-or-start (or without --resume) to start it again",
                 dir.display()
             ),
             None => write!(f, "no checkpoint is kept (no model directory)"),
@@ -738,6 +782,21 @@ impl Trainer {
             None => "no checkpoint is kept (no model directory)".into(),
         }
     }
+}
+
+/// The first non-finite value among the trainable parameters of `vs`
+/// (`None`: all finite). One reduction per tensor in f64, summed on the
+/// device and read once, so it costs one synchronisation per step; a sum
+/// overflowing f64 (parameters near 1e308) counts as diverged too.
+fn non_finite_parameters(vs: &nn::VarStore) -> Option<f64> {
+    let _guard = tch::no_grad_guard();
+    let total = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.sum(tch::Kind::Double))
+        .reduce(|a, b| a + b)?;
+    let v = total.double_value(&[]);
+    (!v.is_finite()).then_some(v)
 }
 
 /// Mean-reduced binary accuracy helper: fraction of `logits > 0` matching

@@ -282,7 +282,7 @@ fn an_out_dir_holding_a_run_needs_resume_or_overwrite() {
     };
     // Absent or empty: fine.
     args(&[]).prepare_out_dir(&out, "toy").unwrap();
-    std::fs::create_dir(&out).unwrap();
+    std::fs::create_dir_all(&out).unwrap(); // prepare_out_dir creates it (to lock it)
     args(&[]).prepare_out_dir(&out, "toy").unwrap();
     // A partial run (a checkpoint, no config yet), then a finished one.
     for f in ["last.safetensors", "config.json"] {
