@@ -2,6 +2,11 @@
 //! `scripts/make-feature-fixtures.py` with torchaudio's Kaldi compliance
 //! module (= Kaldi `compute-mfcc-feats` / `compute-fbank-feats`) and librosa
 //! 0.11 from the WAVs in `tests/fixtures`.
+//!
+//! Each comparison is pinned to the max abs error `README.md` ("Accuracy")
+//! states for it, with a 25 % margin ([`claimed`]), not to a loose common
+//! bound: the old 1e-3 for every preset would have passed the f32 FFT that
+//! README says raises the Kaldi MFCC error to 9e-4.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +52,31 @@ fn reference(key: &str) -> Reference {
     }
 }
 
+/// The max abs error README.md states for `key` (measured with
+/// `cargo test --release -p sori-features --test presets -- --nocapture`,
+/// which prints each one) times 1.25: the ceiling the test allows.
+fn claimed(key: &str) -> f32 {
+    let readme = match key {
+        "kaldi_mfcc/chirp16k" => 3.7e-4,
+        "kaldi_mfcc/speech8k" => 2.4e-4,
+        "kaldi_mfcc/speech22k" => 2.6e-4,
+        "kaldi_fbank/chirp16k" => 5.2e-5,
+        "kaldi_fbank/speech8k" => 1.6e-5,
+        "kaldi_fbank/speech22k" => 2.7e-5,
+        "kaldi_fbank_vtln0.85/chirp16k" => 6.3e-5,
+        "kaldi_fbank_vtln1.15/chirp16k" => 4.2e-5,
+        "kaldi_fbank_vtln0.85/speech8k" => 3.2e-5,
+        "kaldi_fbank_vtln1.15/speech8k" => 5.0e-5,
+        "librosa_mfcc/chirp16k" => 3.1e-5,
+        "librosa_mfcc/speech22k" => 6.1e-5,
+        "kaldi_mfcc_deltas/chirp16k" => 3.7e-4,
+        "kaldi_mfcc_cmvn/chirp16k" => 1.3e-5,
+        "librosa_mel_htk/16k_512_40" | "librosa_mel_slaney/16k_512_40" => 9.3e-10,
+        _ => panic!("no README figure for {key}"),
+    };
+    readme * 1.25
+}
+
 /// Computes `config` on the reference's WAV and returns the max abs error.
 fn max_abs_error(key: &str, make: impl Fn(u32) -> FeatureConfig) -> (f32, Features) {
     let r = reference(key);
@@ -70,8 +100,9 @@ fn max_abs_error(key: &str, make: impl Fn(u32) -> FeatureConfig) -> (f32, Featur
 #[test]
 fn kaldi_mfcc_matches_torchaudio_kaldi() {
     for key in ["chirp16k", "speech8k", "speech22k"] {
-        let (err, _) = max_abs_error(&format!("kaldi_mfcc/{key}"), FeatureConfig::kaldi);
-        assert!(err < 1e-3, "kaldi mfcc {key}: {err}");
+        let key = format!("kaldi_mfcc/{key}");
+        let (err, _) = max_abs_error(&key, FeatureConfig::kaldi);
+        assert!(err <= claimed(&key), "{key}: {err} > {}", claimed(&key));
     }
 }
 
@@ -81,13 +112,12 @@ fn kaldi_mfcc_matches_torchaudio_kaldi() {
 fn vtln_warped_fbank_matches_torchaudio_kaldi() {
     for key in ["chirp16k", "speech8k"] {
         for warp in [0.85f32, 1.15] {
-            let (err, _) = max_abs_error(&format!("kaldi_fbank_vtln{warp:.2}/{key}"), |sr| {
-                FeatureConfig {
-                    vtln_warp: warp,
-                    ..FeatureConfig::kaldi_fbank(sr)
-                }
+            let key = format!("kaldi_fbank_vtln{warp:.2}/{key}");
+            let (err, _) = max_abs_error(&key, |sr| FeatureConfig {
+                vtln_warp: warp,
+                ..FeatureConfig::kaldi_fbank(sr)
             });
-            assert!(err < 1e-3, "vtln {warp} {key}: {err}");
+            assert!(err <= claimed(&key), "{key}: {err} > {}", claimed(&key));
         }
     }
     // A warp actually changes the features (the test above is not vacuous).
@@ -102,16 +132,18 @@ fn vtln_warped_fbank_matches_torchaudio_kaldi() {
 #[test]
 fn kaldi_fbank_matches_torchaudio_kaldi() {
     for key in ["chirp16k", "speech8k", "speech22k"] {
-        let (err, _) = max_abs_error(&format!("kaldi_fbank/{key}"), FeatureConfig::kaldi_fbank);
-        assert!(err < 1e-3, "kaldi fbank {key}: {err}");
+        let key = format!("kaldi_fbank/{key}");
+        let (err, _) = max_abs_error(&key, FeatureConfig::kaldi_fbank);
+        assert!(err <= claimed(&key), "{key}: {err} > {}", claimed(&key));
     }
 }
 
 #[test]
 fn librosa_mfcc_matches_librosa() {
     for key in ["chirp16k", "speech22k"] {
-        let (err, _) = max_abs_error(&format!("librosa_mfcc/{key}"), FeatureConfig::librosa);
-        assert!(err < 1e-3, "librosa mfcc {key}: {err}");
+        let key = format!("librosa_mfcc/{key}");
+        let (err, _) = max_abs_error(&key, FeatureConfig::librosa);
+        assert!(err <= claimed(&key), "{key}: {err} > {}", claimed(&key));
     }
 }
 
@@ -121,7 +153,8 @@ fn deltas_match_torchaudio_compute_deltas() {
         delta_order: 2,
         ..FeatureConfig::kaldi(sr)
     });
-    assert!(err < 1e-3, "deltas: {err}");
+    let ceiling = claimed("kaldi_mfcc_deltas/chirp16k");
+    assert!(err <= ceiling, "deltas: {err} > {ceiling}");
 }
 
 #[test]
@@ -130,7 +163,8 @@ fn cmvn_matches_numpy() {
         cmvn: Cmvn::MeanVariance,
         ..FeatureConfig::kaldi(sr)
     });
-    assert!(err < 1e-3, "cmvn: {err}");
+    let ceiling = claimed("kaldi_mfcc_cmvn/chirp16k");
+    assert!(err <= ceiling, "cmvn: {err} > {ceiling}");
     assert_eq!(f.dim, 13);
 }
 
@@ -145,7 +179,7 @@ fn check_bank(key: &str, config: FeatureConfig) {
         }
     }
     eprintln!("{key}: max abs error {err:.3e}");
-    assert!(err < 1e-6, "{key}: {err}");
+    assert!(err <= claimed(key), "{key}: {err} > {}", claimed(key));
 }
 
 #[test]
