@@ -242,6 +242,90 @@ fn raw_examples(
         .collect()
 }
 
+/// Encoder steps CTC needs to emit `labels`: one per label, plus a blank
+/// between each pair of equal neighbours (without it they would merge).
+pub fn ctc_min_steps(labels: &[i64]) -> usize {
+    labels.len() + labels.windows(2).filter(|w| w[0] == w[1]).count()
+}
+
+/// Whether an utterance of `frames` feature frames, stacked `stack` at a
+/// time (`ceil(frames / stack)` encoder steps), can be aligned with
+/// `labels` at all; when not, its CTC loss is infinite.
+pub fn ctc_feasible(frames: usize, stack: usize, labels: &[i64]) -> bool {
+    frames.div_ceil(stack.max(1)) >= ctc_min_steps(labels)
+}
+
+/// The 1-based line numbers of a manifest's `count` records, in the order
+/// [`read_manifest`] returns them (it skips blank lines).
+fn record_lines(path: &Path, count: usize) -> Result<Vec<usize>> {
+    let text = std::fs::read_to_string(path).map_err(|e| AsrError::io(path, e))?;
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .take(count)
+        .collect();
+    if lines.len() != count {
+        return Err(AsrError::Config(format!(
+            "{}: changed while it was read",
+            path.display()
+        )));
+    }
+    Ok(lines)
+}
+
+/// Drops the examples CTC cannot align ([`ctc_feasible`]), with a warning
+/// naming each one's `FILE:LINE` on stderr (at most 10, then a count); with
+/// `strict`, the first is an error instead. `origin(i)` is where example
+/// `i` comes from.
+fn keep_feasible<'a>(
+    examples: Vec<Example>,
+    stack: usize,
+    strict: bool,
+    set: &str,
+    origin: impl Fn(usize) -> (&'a Path, usize),
+) -> Result<Vec<Example>> {
+    let mut kept = Vec::with_capacity(examples.len());
+    let mut dropped = Vec::new();
+    let total = examples.len();
+    for (i, e) in examples.into_iter().enumerate() {
+        if ctc_feasible(e.frames, stack, &e.labels) {
+            kept.push(e);
+            continue;
+        }
+        let (path, line) = origin(i);
+        let why = format!(
+            "the transcript needs {} encoder steps but the audio gives {} ({} frames / {stack}): CTC cannot align it",
+            ctc_min_steps(&e.labels),
+            e.frames.div_ceil(stack),
+            e.frames
+        );
+        if strict {
+            return Err(AsrError::Manifest {
+                path: path.to_path_buf(),
+                line,
+                message: format!("{why} (--strict)"),
+            });
+        }
+        dropped.push(format!("{}:{line}: {why}", path.display()));
+    }
+    if !dropped.is_empty() {
+        dropped.dedup();
+        for d in dropped.iter().take(10) {
+            eprintln!("warning: {d}; skipped");
+        }
+        if dropped.len() > 10 {
+            eprintln!("warning: ... and {} more", dropped.len() - 10);
+        }
+        eprintln!(
+            "warning: skipped {} of {total} {set} utterances that CTC cannot align (--strict refuses them)",
+            total - kept.len()
+        );
+    }
+    Ok(kept)
+}
+
 /// A padded batch.
 pub struct Batch {
     pub xs: Tensor,
@@ -282,9 +366,10 @@ impl CtcTask {
         let blank = model.config.vocab.blank();
         CtcTask {
             model,
-            loss: CtcLoss::new(blank)
-                .with_reduction(Reduction::Mean)
-                .with_zero_infinity(true),
+            // Per utterance and without zero_infinity: `step` counts the
+            // infinite ones, zeroes them (the native loss gives them a zero
+            // gradient) and takes the mean as `Reduction::Mean` does.
+            loss: CtcLoss::new(blank).with_reduction(Reduction::None),
             spec_augment,
             rng: Rng::new(seed),
             samples_shown: false,
@@ -308,7 +393,12 @@ impl CtcTask {
         &b.xs * mask
     }
 
-    fn step(&mut self, b: &Batch, train: bool) -> TaskResult<(Tensor, Tensor, Vec<i64>)> {
+    /// The mean loss (each utterance's divided by its target length, as
+    /// `Reduction::Mean`), the log-probabilities, their lengths, and how
+    /// many utterances had an infinite loss, counted as zero (their
+    /// transcript cannot be aligned with the output, or the model gives a
+    /// needed label a probability of 0).
+    fn step(&mut self, b: &Batch, train: bool) -> TaskResult<(Tensor, Tensor, Vec<i64>, usize)> {
         let xs = if train {
             self.masked(b)
         } else {
@@ -316,10 +406,17 @@ impl CtcTask {
         };
         let (lp, out_lengths) = self.model.forward(&xs, &b.lengths, train)?;
         let lp_tnc = lp.transpose(0, 1);
-        let loss = self
+        let per = self
             .loss
             .forward(&lp_tnc, &b.targets, &out_lengths, &b.target_lengths)?;
-        Ok((loss, lp, out_lengths))
+        let infinite = per.isinf();
+        let zeroed = infinite.sum(Kind::Int64).int64_value(&[]) as usize;
+        let lens: Vec<f64> = b.target_lengths.iter().map(|&l| l.max(1) as f64).collect();
+        let lens = Tensor::from_slice(&lens)
+            .to_kind(per.kind())
+            .to_device(per.device());
+        let loss = (per.masked_fill(&infinite, 0.0) / lens).mean(per.kind());
+        Ok((loss, lp, out_lengths, zeroed))
     }
 }
 
@@ -353,12 +450,12 @@ impl Task for CtcTask {
     }
 
     fn train_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
-        let (loss, _, _) = self.step(b, true)?;
-        Ok(StepOutput::new(loss, b.texts.len()))
+        let (loss, _, _, zeroed) = self.step(b, true)?;
+        Ok(StepOutput::new(loss, b.texts.len()).with_zeroed(zeroed))
     }
 
     fn eval_step(&mut self, b: &Batch) -> TaskResult<StepOutput> {
-        let (loss, lp, out_lengths) = self.step(b, false)?;
+        let (loss, lp, out_lengths, _) = self.step(b, false)?;
         let hyps = greedy_texts(&lp, &out_lengths, &self.model.config.vocab)?;
         let (mut ce, mut cn, mut we, mut wn) = (0, 0, 0, 0);
         for (h, r) in hyps.iter().zip(&b.texts) {
@@ -416,6 +513,9 @@ pub struct TrainOptions {
     pub max_train: Option<usize>,
     /// Extra characters to include in the vocabulary.
     pub extra_chars: String,
+    /// Refuse utterances whose transcript CTC cannot align with their audio
+    /// ([`ctc_feasible`]) instead of skipping them with a warning.
+    pub strict: bool,
 }
 
 impl Default for TrainOptions {
@@ -433,6 +533,7 @@ impl Default for TrainOptions {
             }),
             max_train: None,
             extra_chars: String::new(),
+            strict: false,
         }
     }
 }
@@ -462,11 +563,16 @@ pub fn train(
     // Before any work: never train into another application's model.
     ModelDir::new(out).refuse_other_kind(crate::model::MODEL_KIND)?;
     let mut train_utts = Vec::new();
+    // Where each utterance comes from (manifest, line), for messages.
+    let mut train_origins = Vec::new();
     for m in train_manifests {
-        train_utts.extend(read_manifest(m)?);
+        let utts = read_manifest(m)?;
+        train_origins.extend(record_lines(m, utts.len())?.into_iter().map(|l| (*m, l)));
+        train_utts.extend(utts);
     }
     if let Some(n) = opts.max_train {
         train_utts.truncate(n);
+        train_origins.truncate(n);
     }
     if let Some(aug) = &opts.augment {
         aug.validate()?;
@@ -478,13 +584,14 @@ pub fn train(
             .copied()
             .chain(opts.extra_chars.chars()),
     );
-    let valid_utts = match valid_manifest {
+    let (valid_utts, valid_origins) = match valid_manifest {
         Some(p) => {
             let v = read_manifest(p)?;
             check_transcripts(p, &v, &vocab, opts.oov)?;
-            v
+            let lines = record_lines(p, v.len())?;
+            (v, lines.into_iter().map(|l| (p, l)).collect())
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let started = std::time::Instant::now();
     // Copies are appended whole, so copy k of utterance i sits at index
@@ -501,6 +608,20 @@ pub fn train(
         opts.augment.as_ref().map(|a| (a, config.seed)),
     )?;
     let valid_ex = build_examples(&valid_utts, &opts.frontend, &vocab, opts.oov, None)?;
+    let stack = opts.arch.stack.max(1) as usize;
+    let n = train_utts.len().max(1);
+    let train_ex = keep_feasible(train_ex, stack, opts.strict, "training", |i| {
+        train_origins[i % n]
+    })?;
+    let valid_ex = keep_feasible(valid_ex, stack, opts.strict, "validation", |i| {
+        valid_origins[i]
+    })?;
+    if train_ex.is_empty() {
+        return Err(AsrError::Config(
+            "no training utterance is left: CTC can align none of the transcripts with its audio"
+                .into(),
+        ));
+    }
     let feature_seconds = started.elapsed().as_secs_f64();
     // Initial weights come from the seed too, so one seed gives one model.
     tch::manual_seed(config.seed as i64);
@@ -536,4 +657,54 @@ pub fn train(
         trainer = trainer.silent();
     }
     Ok(trainer.fit(&mut task, &mut data)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brute force: a label sequence fits in `t` steps when some path of
+    /// `t` symbols (blank 0, labels 1 and 2) collapses to it (merge
+    /// repeats, drop blanks).
+    fn alignable_by_brute_force(labels: &[i64], t: usize) -> bool {
+        (0..3usize.pow(t as u32)).any(|mut code| {
+            let mut out = Vec::new();
+            let mut prev = None;
+            for _ in 0..t {
+                let s = (code % 3) as i64;
+                code /= 3;
+                if s != 0 && prev != Some(s) {
+                    out.push(s);
+                }
+                prev = Some(s);
+            }
+            out == labels
+        })
+    }
+
+    #[test]
+    fn feasibility_matches_brute_force_over_paths() {
+        let mut sequences: Vec<Vec<i64>> = vec![Vec::new()];
+        for len in 1..=4 {
+            for code in 0..(1 << len) {
+                sequences.push((0..len).map(|i| 1 + ((code >> i) & 1) as i64).collect());
+            }
+        }
+        for labels in &sequences {
+            for steps in 0..=7 {
+                for stack in [1, 3] {
+                    // frames that give exactly `steps` encoder steps
+                    let frames = steps * stack;
+                    assert_eq!(
+                        ctc_feasible(frames, stack, labels),
+                        alignable_by_brute_force(labels, steps),
+                        "{labels:?} in {steps} steps"
+                    );
+                }
+            }
+        }
+        // The stacked length rounds up: 7 frames in stacks of 3 are 3 steps.
+        assert!(ctc_feasible(7, 3, &[1, 2, 1]));
+        assert!(!ctc_feasible(6, 3, &[1, 2, 1]));
+    }
 }

@@ -67,6 +67,24 @@ fn asr_bad_input_matrix() {
     let missing = d("missing.wav");
     let good_manifest = d("good.jsonl");
     std::fs::write(&good_manifest, "{\"audio\":\"ok.wav\",\"text\":\"abc\"}\n").unwrap();
+    let own_wav = d("own.wav");
+    std::fs::copy(&ok, &own_wav).unwrap();
+    let link_to_wav = d("own-link.npy");
+    std::os::unix::fs::symlink(&own_wav, &link_to_wav).unwrap();
+    let (same_a, same_b) = (d("take1/x.wav"), d("take2/x.wav"));
+    for f in [&same_a, &same_b] {
+        std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+        std::fs::copy(&ok, f).unwrap();
+    }
+    let too_long = d("too-long.jsonl");
+    std::fs::write(
+        &too_long,
+        format!(
+            "{{\"audio\":\"ok.wav\",\"text\":\"abc\"}}\n{{\"audio\":\"ok.wav\",\"text\":\"{}\"}}\n",
+            "abc".repeat(100)
+        ),
+    )
+    .unwrap();
     let empty_manifest = d("empty.jsonl");
     std::fs::write(&empty_manifest, "").unwrap();
     let broken = d("broken.jsonl");
@@ -632,6 +650,44 @@ fn asr_bad_input_matrix() {
             2,
         )
         .mentions("--on-nan"),
+        // Issue 21: an output onto an input, two outputs onto one name.
+        Row::new(
+            "features: -o names the input",
+            ["features", &p(&own_wav), "-o", &p(&own_wav)],
+            1,
+        )
+        .names(&own_wav)
+        .mentions("is the input"),
+        Row::new(
+            "features: -o is a link to the input",
+            ["features", &p(&own_wav), "-o", &p(&link_to_wav)],
+            1,
+        )
+        .names(&link_to_wav)
+        .mentions("is the input"),
+        Row::new(
+            "features: two inputs with the same name into one directory",
+            [
+                "features",
+                &p(&same_a),
+                &p(&same_b),
+                "-o",
+                &p(&d("same-out")),
+            ],
+            1,
+        )
+        .mentions(p(&same_a))
+        .mentions(p(&same_b))
+        .mentions("would both be written to")
+        .output(&d("same-out").join("x.npy")),
+        Row::new(
+            "train: --resume without a checkpoint",
+            train(&good_manifest, "o-noresume", &["--resume"]),
+            1,
+        )
+        .names(&d("o-noresume"))
+        .mentions("--resume-or-start")
+        .output(&d("o-noresume").join("config.json")),
         Row::new(
             "features: two files, no -o DIR",
             ["features", &p(&ok), &p(&mono8)],
@@ -653,6 +709,28 @@ fn asr_bad_input_matrix() {
         .mentions("sample_rate")
         .output(&d("rate0.npy")),
         Row::new("unknown subcommand", ["recognise", &p(&ok)], 2).mentions("recognise"),
+        // Issue 21: 300 labels on 1 s of audio (98 frames, 33 encoder steps
+        // in stacks of 3) cannot be aligned; line 2 of the manifest.
+        Row::new(
+            "train: a transcript CTC cannot align, --strict",
+            train(&too_long, "o-strict", &["--strict", "--epochs", "1"]),
+            1,
+        )
+        .mentions(format!("{}:2:", p(&too_long)))
+        .mentions("CTC cannot align")
+        .output(&d("o-strict").join("config.json")),
+        Row::new(
+            "train: a transcript CTC cannot align is skipped with a warning",
+            train(
+                &too_long,
+                "o-skip",
+                &["--epochs", "1", "--hidden", "8", "--layers", "1"],
+            ),
+            0,
+        )
+        .mentions(format!("{}:2:", p(&too_long)))
+        .mentions("skipped 1 of 2 training utterances that CTC cannot align")
+        .output(&d("o-skip").join("config.json")),
     ];
     if tch::Cuda::is_available() {
         rows.retain(|r| !r.name.contains("--device cuda"));
@@ -671,6 +749,8 @@ fn asr_bad_input_matrix() {
     );
     rows.extend(folder_and_stream_rows(tmp.path(), &ok, &m));
     run_matrix(env!("CARGO_BIN_EXE_asr"), rows);
+    // The recording named as its own output is untouched.
+    assert_eq!(std::fs::read(&own_wav).unwrap(), bytes);
     // The model directory of another kind was left alone.
     let cfg = std::fs::read_to_string(imdb_model.join("config.json")).unwrap();
     assert!(cfg.contains("sori-imdb"), "{cfg}");

@@ -2,7 +2,9 @@
 //! "안녕하세요", see `sori_asr::support::toy`), is killed with SIGKILL in the middle of
 //! the run once a checkpoint exists, the checkpoint must load (weights,
 //! optimiser state, trainer state), `--resume` must finish the run, and the
-//! resulting model must transcribe the training sentence. A second test
+//! resulting model must transcribe the training sentence; while the first
+//! run is alive a second one into the same directory is refused (its
+//! lock). A second test
 //! kills a run of the default recipe (SpecAugment, speed perturbation,
 //! dropout, plus noise) and checks that the resumed run ends with the
 //! weights and optimiser state of an uninterrupted run, bit for bit.
@@ -74,6 +76,20 @@ fn killed_training_resumes_and_the_model_transcribes() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+    // While it runs, a second training into the same directory is
+    // refused (the first holds the directory's lock).
+    let second = train_command(&train_m, &out, true).output().unwrap();
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first run ended before the second was checked"
+    );
+    assert_eq!(second.status.code(), Some(1), "{second_err}");
+    assert_eq!(second_err.lines().count(), 1, "{second_err}");
+    assert!(
+        second_err.starts_with(&format!("error: {}: another training run", out.display())),
+        "{second_err}"
+    );
     child.kill().unwrap(); // SIGKILL: no cleanup runs
     child.wait().unwrap();
     let killed_at = saved_epoch(&out);
@@ -187,7 +203,7 @@ fn killed_default_recipe_resumes_bit_identical_to_an_uninterrupted_run() {
     if !espeak_or_skip("killed_default_recipe_resumes_bit_identical_to_an_uninterrupted_run") {
         return;
     }
-    const EPOCHS: usize = 8;
+    const EPOCHS: usize = 10;
     let dir = tempfile::tempdir().unwrap();
     let (train_m, test_m) = make_korean_toy(dir.path()).unwrap();
 

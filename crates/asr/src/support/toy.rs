@@ -70,6 +70,7 @@ pub fn toy_recipe(epochs: usize) -> (TrainOptions, TrainConfig) {
         spec_augment: None,
         max_train: None,
         extra_chars: String::new(),
+        strict: false,
     };
     let config = TrainConfig {
         epochs,

@@ -126,6 +126,9 @@ pub fn run(args: FeaturesArgs) -> anyhow::Result<()> {
         } else {
             Format::Csv
         });
+    if let Some(out) = args.output.as_deref() {
+        check_targets(&args.files, out, many, format)?;
+    }
     if let Some(dir) = args.output.as_deref().filter(|_| many) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("{}: cannot create output directory", dir.display()))?;
@@ -221,6 +224,57 @@ fn extract_one(path: &Path, config: &FeatureConfig) -> Result<Features, FeatureE
         n_frames,
         dim,
     })
+}
+
+/// Before any work: refuses an output that is one of the inputs (`-o
+/// x.wav` for `x.wav`, or a link to it: the recording would be replaced by
+/// features) and two inputs whose outputs in the `-o` directory would have
+/// the same name (the second would replace the first).
+fn check_targets(files: &[PathBuf], out: &Path, many: bool, format: Format) -> anyhow::Result<()> {
+    let targets: Vec<PathBuf> = if many {
+        files
+            .iter()
+            .map(|f| output_in_dir(out, f, format))
+            .collect()
+    } else {
+        vec![out.to_path_buf()]
+    };
+    for (i, target) in targets.iter().enumerate() {
+        if let Some(j) = targets[..i].iter().position(|t| t == target) {
+            bail!(
+                "{} and {} would both be written to {}; rename one, or compute them into separate directories",
+                files[j].display(),
+                files[i].display(),
+                target.display()
+            );
+        }
+        // An existing target that is the same file as an input (by device
+        // and inode, so links and other spellings of the path count).
+        let Ok(t) = std::fs::metadata(target) else {
+            continue;
+        };
+        for input in files.iter().filter(|f| !is_stdin(f)) {
+            if std::fs::metadata(input).is_ok_and(|m| same_file(&m, &t)) {
+                bail!(
+                    "{}: is the input {}; refusing to write features over it (choose another -o)",
+                    target.display(),
+                    input.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn output_in_dir(dir: &Path, input: &Path, format: Format) -> PathBuf {

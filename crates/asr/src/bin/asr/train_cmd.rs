@@ -125,6 +125,11 @@ pub struct TrainCmd {
     /// Use only the first N training utterances (all unless given).
     #[arg(long)]
     max_train: Option<usize>,
+    /// Refuse an utterance whose transcript CTC cannot align with its audio
+    /// (more labels, plus repeats, than encoder steps) instead of skipping it
+    /// with a warning naming its manifest line.
+    #[arg(long)]
+    strict: bool,
     /// Transcript characters outside the vocabulary of the validation data.
     #[arg(long, value_enum, default_value_t = OovArg::Error)]
     oov: OovArg,
@@ -241,6 +246,7 @@ pub fn run(a: TrainCmd) -> Result<()> {
         }),
         max_train: a.max_train,
         extra_chars: String::new(),
+        strict: a.strict,
     };
     // The model's sizes (and the parameters they imply) before any work,
     // with a placeholder vocabulary of every ASCII letter (the real one comes
