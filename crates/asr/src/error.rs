@@ -42,6 +42,11 @@ pub enum AsrError {
     /// An error from the training crate (model directories, the loop).
     #[error(transparent)]
     Train(#[from] sori_train::TrainError),
+    /// Audio that cannot be read or resampled, from sori-features (its
+    /// message names the file: the path is data of that error, not text to
+    /// strip and add again).
+    #[error(transparent)]
+    Features(#[from] sori_features::FeatureError),
     /// An error from the CTC crate.
     #[error("ctc: {0}")]
     Ctc(#[from] sori_ctc::CtcError),

@@ -151,10 +151,7 @@ impl FrontEnd {
         } else {
             sori_features::read_wav(path)
         };
-        let audio = read.map_err(|e| AsrError::Audio {
-            path: path.to_path_buf(),
-            message: strip_path(&e.to_string(), path),
-        })?;
+        let audio = read?;
         let samples = if audio.sample_rate == self.sample_rate {
             audio.samples
         } else {
@@ -163,11 +160,7 @@ impl FrontEnd {
                 audio.sample_rate,
                 self.sample_rate,
                 &path.display().to_string(),
-            )
-            .map_err(|e| AsrError::Audio {
-                path: path.to_path_buf(),
-                message: strip_path(&e.to_string(), path),
-            })?
+            )?
         };
         check_signal(&samples, path, self)?;
         Ok(samples)
@@ -187,14 +180,6 @@ impl FrontEnd {
         }
         Ok(f)
     }
-}
-
-fn strip_path(message: &str, path: &Path) -> String {
-    let p = path.display().to_string();
-    message
-        .strip_prefix(&format!("{p}: "))
-        .unwrap_or(message)
-        .to_string()
 }
 
 /// Refuses empty, too short, non-finite and silent signals.
