@@ -63,5 +63,8 @@ fn other_usage_errors_keep_claps_line_without_the_double_dash_tip() {
     assert!(l.contains("a similar argument exists: '--fast'"), "{l}");
     // Not an unknown option: unchanged.
     let l = line(&["toy", "walk"]);
-    assert!(l.starts_with("error: unrecognized subcommand 'walk'"), "{l}");
+    assert!(
+        l.starts_with("error: unrecognized subcommand 'walk'"),
+        "{l}"
+    );
 }
