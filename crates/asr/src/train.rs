@@ -682,6 +682,57 @@ mod tests {
         })
     }
 
+    /// A batch of one alignable utterance and one that is not (2 encoder
+    /// steps for "aa", which needs 3): the infinite loss is counted and
+    /// zeroed, and the batch loss is what the native CTC loss with
+    /// `Reduction::Mean` and `zero_infinity` gives on the same outputs.
+    #[test]
+    fn an_infinite_loss_is_counted_and_zeroed_as_zero_infinity_does() {
+        let fe = FrontEnd::default();
+        let vocab = Vocab::new("ab".chars());
+        let arch = Architecture {
+            cell: sori_rnn::Cell::Gru,
+            layers: 1,
+            hidden: 8,
+            stack: 3,
+            dropout: 0.0,
+        };
+        tch::manual_seed(3);
+        let model = AsrModel::new(
+            AsrConfig::new(fe.clone(), vocab.clone(), &arch),
+            Device::Cpu,
+        )
+        .unwrap();
+        let dim = fe.dim();
+        let mut rng = Rng::new(5);
+        let mut example = |text: &str| Example {
+            feats: (0..6 * dim).map(|_| rng.uniform() as f32).collect(),
+            frames: 6,
+            labels: vocab.encode(text, OovPolicy::Error).unwrap(),
+            text: text.into(),
+        };
+        let (ok, bad) = (example("ab"), example("aa"));
+        assert!(ctc_feasible(ok.frames, 3, &ok.labels));
+        assert!(!ctc_feasible(bad.frames, 3, &bad.labels));
+        let batch = collate(&[&ok, &bad], dim, Device::Cpu).unwrap();
+        let mut task = CtcTask::new(model, None, 1);
+        let (loss, lp, lengths, zeroed) = task.step(&batch, false).unwrap();
+        assert_eq!(zeroed, 1);
+        let reference = CtcLoss::new(vocab.blank())
+            .with_reduction(Reduction::Mean)
+            .with_zero_infinity(true)
+            .forward(
+                &lp.transpose(0, 1),
+                &batch.targets,
+                &lengths,
+                &batch.target_lengths,
+            )
+            .unwrap();
+        let (got, want) = (loss.double_value(&[]), reference.double_value(&[]));
+        assert!(got.is_finite() && got > 0.0, "{got}");
+        assert!((got - want).abs() <= 1e-6 * want.abs(), "{got} vs {want}");
+    }
+
     #[test]
     fn feasibility_matches_brute_force_over_paths() {
         let mut sequences: Vec<Vec<i64>> = vec![Vec::new()];
