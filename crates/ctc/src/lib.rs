@@ -46,7 +46,9 @@
 //! Log space throughout; f32 rows are kept relative to the previous row's
 //! maximum (offsets in f64), and `exp`/`ln` are vectorised polynomials (see
 //! [`real`]). Batches run in parallel with rayon; results do not depend on
-//! the thread count.
+//! the thread count. The loss runs the widest compiled copy of its kernels
+//! the CPU supports (AVX-512, AVX2 or portable); [`kernel`] forces one
+//! (`SORI_CTC_KERNEL`, [`kernel::force_kernel`]) for tests.
 
 pub mod align;
 pub mod annyeong;
@@ -55,6 +57,7 @@ pub mod beam;
 pub mod bridge;
 pub mod decode;
 pub mod error;
+pub mod kernel;
 pub mod loss;
 pub mod real;
 pub mod trellis;

@@ -413,20 +413,12 @@ impl<F: Real> Job<'_, F> {
     fn run(&self, grad: Option<(&mut [&mut [F]], F)>) -> Result<f64, CtcError> {
         self.check_finite()?;
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f")
-                && std::is_x86_feature_detected!("avx512bw")
-                && std::is_x86_feature_detected!("avx512dq")
-                && std::is_x86_feature_detected!("avx512vl")
-                && std::is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports the features the copy was built for.
-                return Ok(unsafe { self.run_avx512(grad) });
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports the features the copy was built for.
-                return Ok(unsafe { self.run_avx2(grad) });
-            }
+        match crate::kernel::current_kernel() {
+            // SAFETY: `current_kernel` only returns kernels the CPU supports
+            // (forced ones are checked when forced).
+            crate::kernel::Kernel::Avx512 => return Ok(unsafe { self.run_avx512(grad) }),
+            crate::kernel::Kernel::Avx2 => return Ok(unsafe { self.run_avx2(grad) }),
+            crate::kernel::Kernel::Generic => {}
         }
         Ok(self.run_generic(grad))
     }
