@@ -200,8 +200,19 @@ fn pair_power(a: [f64; 2], b: [f64; 2], c: f64, s: f64) -> (f64, f64) {
     (xr * xr + xi * xi, yr * yr + yi * yi)
 }
 
-/// Whether the AVX2 + FMA kernels can run here (the answer is cached by std).
+/// Whether the AVX2 + FMA kernels run: the CPU has them (the answer is
+/// cached by std) and `SORI_FEATURES_KERNEL` is not `portable`. That
+/// variable (`portable`, or `auto`/empty for the default; read when an
+/// extractor is made) lets every machine test the portable path against
+/// the reference fixtures (`tests/kernels.rs`); another value panics naming
+/// it, so a test run that asks for a path never silently gets the other.
 pub(crate) fn has_avx2() -> bool {
+    match std::env::var_os("SORI_FEATURES_KERNEL") {
+        None => {}
+        Some(v) if v.is_empty() || v == "auto" => {}
+        Some(v) if v == "portable" => return false,
+        Some(v) => panic!("SORI_FEATURES_KERNEL={v:?}: expected portable or auto"),
+    }
     #[cfg(target_arch = "x86_64")]
     {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
