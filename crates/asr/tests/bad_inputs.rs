@@ -731,6 +731,27 @@ fn asr_bad_input_matrix() {
         .mentions(format!("{}:2:", p(&too_long)))
         .mentions("skipped 1 of 2 training utterances that CTC cannot align")
         .output(&d("o-skip").join("config.json")),
+        Row::new(
+            "train: a validation transcript CTC cannot align is skipped with a warning",
+            train(
+                &good_manifest,
+                "o-skip-valid",
+                &[
+                    "--valid",
+                    &p(&too_long),
+                    "--epochs",
+                    "1",
+                    "--hidden",
+                    "8",
+                    "--layers",
+                    "1",
+                ],
+            ),
+            0,
+        )
+        .mentions(format!("{}:2:", p(&too_long)))
+        .mentions("skipped 1 of 2 validation utterances that CTC cannot align")
+        .output(&d("o-skip-valid").join("config.json")),
     ];
     if tch::Cuda::is_available() {
         rows.retain(|r| !r.name.contains("--device cuda"));
