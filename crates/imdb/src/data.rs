@@ -615,7 +615,7 @@ mod tests {
     }
 
     #[test]
-    fn split_is_stratified_disjoint_and_fixed() {
+    fn split_is_stratified_and_disjoint() {
         let reviews: Vec<Review> = (0..1000)
             .map(|i| Review {
                 text: format!("r{i}"),
@@ -629,7 +629,69 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 1000);
-        assert_eq!(split_stratified(reviews, 0.2, 7).1, test);
+    }
+
+    /// The split itself (not only its shuffle) pinned to an independent
+    /// computation: 30 reviews, review `i` positive when `i % 3 == 0`, split
+    /// with the real seed and fraction and with seed 7 / 0.3, the indices
+    /// computed by this Python (SplitMix64, modulo Fisher-Yates, positives
+    /// then negatives, `round(n * fraction)` of each to the held-out part,
+    /// then both parts shuffled):
+    ///
+    /// ```text
+    /// M = (1 << 64) - 1
+    /// class SM:
+    ///     def __init__(s, seed): s.x = seed & M
+    ///     def next(s):
+    ///         s.x = (s.x + 0x9E3779B97F4A7C15) & M
+    ///         z = s.x
+    ///         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+    ///         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+    ///         return z ^ (z >> 31)
+    ///     def shuffle(s, v):
+    ///         for i in range(len(v) - 1, 0, -1):
+    ///             j = s.next() % (i + 1)
+    ///             v[i], v[j] = v[j], v[i]
+    /// def split(labels, held_out, seed):
+    ///     r = SM(seed)
+    ///     pos = [i for i, l in enumerate(labels) if l == 1]
+    ///     neg = [i for i, l in enumerate(labels) if l != 1]
+    ///     train, test = [], []
+    ///     for g in (pos, neg):
+    ///         r.shuffle(g)
+    ///         n = int(len(g) * held_out + 0.5)
+    ///         test += g[:n]; train += g[n:]
+    ///     r.shuffle(train); r.shuffle(test)
+    ///     return train, test
+    /// labels = [1 if i % 3 == 0 else 0 for i in range(30)]
+    /// print(split(labels, 0.2, 20111997), split(labels, 0.3, 7))
+    /// ```
+    #[test]
+    fn the_fixed_split_is_pinned() {
+        let reviews: Vec<Review> = (0..30)
+            .map(|i| Review {
+                text: i.to_string(),
+                label: u8::from(i % 3 == 0),
+            })
+            .collect();
+        let ids =
+            |v: &[Review]| -> Vec<usize> { v.iter().map(|r| r.text.parse().unwrap()).collect() };
+        assert_eq!((SPLIT_SEED, HELD_OUT_FRACTION), (20_111_997, 0.2));
+        let (train, test) = split_stratified(reviews.clone(), HELD_OUT_FRACTION, SPLIT_SEED);
+        assert_eq!(
+            ids(&train),
+            [
+                12, 16, 1, 13, 0, 15, 8, 22, 21, 11, 17, 4, 5, 2, 3, 23, 24, 10, 29, 7, 18, 19, 20,
+                9
+            ]
+        );
+        assert_eq!(ids(&test), [27, 28, 25, 26, 6, 14]);
+        let (train, test) = split_stratified(reviews, 0.3, 7);
+        assert_eq!(
+            ids(&train),
+            [29, 9, 27, 16, 25, 23, 20, 28, 22, 0, 6, 11, 8, 5, 21, 12, 1, 19, 14, 18, 17]
+        );
+        assert_eq!(ids(&test), [26, 10, 3, 7, 13, 15, 4, 2, 24]);
     }
 
     /// The split's shuffle, pinned to an independent SplitMix64 in Python
