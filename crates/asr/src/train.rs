@@ -102,16 +102,15 @@ impl Augment {
 }
 
 /// Reads a manifest and checks that its transcripts fit the vocabulary.
-/// Under [`OovPolicy::Error`] every unknown character is listed.
+/// Under [`OovPolicy::Error`] every unknown character is listed in the
+/// error; under the other policies in one warning on stderr, which says
+/// what happens to them, so a dropped character is never silent.
 pub fn check_transcripts(
     path: &Path,
     utts: &[Utterance],
     vocab: &Vocab,
     oov: OovPolicy,
 ) -> Result<()> {
-    if oov != OovPolicy::Error {
-        return Ok(());
-    }
     let mut unknown = BTreeSet::new();
     let mut count = 0;
     for u in utts {
@@ -121,17 +120,29 @@ pub fn check_transcripts(
             unknown.extend(c);
         }
     }
-    if count > 0 {
-        return Err(AsrError::OutOfVocabulary {
-            path: path.to_path_buf(),
-            count,
-            chars: unknown
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        });
+    if count == 0 {
+        return Ok(());
     }
+    let chars = unknown
+        .iter()
+        .map(|c| format!("{c:?}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let what = match oov {
+        OovPolicy::Error => {
+            return Err(AsrError::OutOfVocabulary {
+                path: path.to_path_buf(),
+                count,
+                chars,
+            })
+        }
+        OovPolicy::Drop => "dropped (--oov drop)",
+        OovPolicy::MapToSpace => "read as spaces (--oov space)",
+    };
+    eprintln!(
+        "warning: {}: {count} transcripts have characters the model cannot output ({chars}); {what}",
+        path.display()
+    );
     Ok(())
 }
 

@@ -264,34 +264,12 @@ fn eval_scores_a_users_whole_file_unless_a_subset_is_given() {
 
 #[test]
 fn device_and_threads_wherever_the_model_runs() {
-    for sub in ["classify", "eval"] {
-        let e = conventions::option_help(BIN, sub, "--device");
-        assert_eq!(
-            conventions::shown_default(&e).as_deref(),
-            Some("cpu"),
-            "{sub}"
-        );
-        let e = conventions::option_help(BIN, sub, "--threads");
-        assert_eq!(
-            conventions::shown_default(&e).as_deref(),
-            Some("0"),
-            "{sub}"
-        );
-    }
     let m = p(model());
-    let o = imdb(&["classify", "--model", &m, "--device", "cpu", "great"]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = imdb(&["classify", "--model", &m, "--device", "cuda", "great"]);
-    if tch::Cuda::is_available() {
-        assert!(o.status.success(), "{}", text(&o.stderr));
-    } else {
-        assert_eq!(o.status.code(), Some(1));
-        let err = text(&o.stderr);
-        assert!(
-            err.starts_with("error: --device cuda") && err.lines().count() == 1,
-            "{err}"
-        );
-    }
+    conventions::check_device(
+        BIN,
+        &["classify", "eval"],
+        &[&["classify", "--model", &m, "great"]],
+    );
 }
 
 #[test]

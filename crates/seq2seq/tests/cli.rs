@@ -290,34 +290,12 @@ fn score_names_hypotheses_and_references_and_prints_json() {
 
 #[test]
 fn device_and_threads_wherever_the_model_runs() {
-    for sub in ["translate", "eval"] {
-        let e = conventions::option_help(BIN, sub, "--device");
-        assert_eq!(
-            conventions::shown_default(&e).as_deref(),
-            Some("cpu"),
-            "{sub}"
-        );
-        let e = conventions::option_help(BIN, sub, "--threads");
-        assert_eq!(
-            conventions::shown_default(&e).as_deref(),
-            Some("0"),
-            "{sub}"
-        );
-    }
     let m = p(model());
-    let o = seq2seq(&["translate", "--model", &m, "--device", "cpu", "ein"]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = seq2seq(&["translate", "--model", &m, "--device", "cuda", "ein"]);
-    if tch::Cuda::is_available() {
-        assert!(o.status.success(), "{}", text(&o.stderr));
-    } else {
-        assert_eq!(o.status.code(), Some(1));
-        let err = text(&o.stderr);
-        assert!(
-            err.starts_with("error: --device cuda") && err.lines().count() == 1,
-            "{err}"
-        );
-    }
+    conventions::check_device(
+        BIN,
+        &["translate", "eval"],
+        &[&["translate", "--model", &m, "ein"]],
+    );
 }
 
 #[test]

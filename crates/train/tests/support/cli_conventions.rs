@@ -241,3 +241,32 @@ pub fn check_version(bin: &str) {
         .unwrap_or_else(|| panic!("no libtorch line: {out}"));
     assert!(torch.contains("2.") && torch.contains("CUDA"), "{out}");
 }
+
+/// `--device` wherever a model runs: each of `subs` shows `--device` with
+/// default `cpu` and `--threads` with default `0`; each command of `runs`
+/// (its arguments, without `--device`) works with `--device cpu`, and with
+/// `--device cuda` works where CUDA is visible and is otherwise exactly one
+/// line `error: --device cuda ...` with exit 1 (not a libtorch panic).
+pub fn check_device(bin: &str, subs: &[&str], runs: &[&[&str]]) {
+    for sub in subs {
+        let e = option_help(bin, sub, "--device");
+        assert_eq!(shown_default(&e).as_deref(), Some("cpu"), "{sub}");
+        let e = option_help(bin, sub, "--threads");
+        assert_eq!(shown_default(&e).as_deref(), Some("0"), "{sub}");
+    }
+    for args in runs {
+        let o = run(bin, &[*args, &["--device", "cpu"]].concat());
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        let o = run(bin, &[*args, &["--device", "cuda"]].concat());
+        if tch::Cuda::is_available() {
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        } else {
+            let e = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+            assert!(
+                e.starts_with("error: --device cuda") && e.lines().count() == 1,
+                "{args:?}: {e}"
+            );
+        }
+    }
+}
