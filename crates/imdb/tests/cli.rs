@@ -305,39 +305,16 @@ fn without_model_the_default_model_or_its_variable_is_used() {
             nowhere.display()
         )
     );
-    // Neither: the checkout's models/imdb-en (issue 22) when it is there, and
-    // always for a copy of the binary outside any checkout (in
-    // TMP/a/b/, whose checkout would be TMP): one line saying where it
-    // looked and what to do.
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/imdb-en");
-    let copy = tmp.path().join("a/b/imdb");
-    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
-    std::fs::copy(BIN, &copy).unwrap();
-    for sub in [
-        &["classify", "great"][..],
-        &["eval", "--data", &p(&data)][..],
-    ] {
-        let o = run(None, sub);
-        if committed.join("config.json").is_file() {
-            assert!(o.status.success(), "{}", text(&o.stderr));
-        }
-        let o = Command::new(&copy)
-            .args(sub)
-            .current_dir(tmp.path())
-            .env_remove("SORI_IMDB_MODEL")
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-        let err = text(&o.stderr);
-        let tried = tmp.path().join("models/imdb-en");
-        assert_eq!(
-            err,
-            format!(
-                "error: no --model given and no default model found (looked for models/imdb-en, {}; set SORI_IMDB_MODEL or pass --model DIR)\n",
-                tried.display()
-            )
-        );
-    }
+    // Neither: the checkout's models/imdb-en, or one line saying where it
+    // looked.
+    conventions::check_default_model_lookup(
+        BIN,
+        "SORI_IMDB_MODEL",
+        "models/imdb-en",
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        tmp.path(),
+        &[&["classify", "great"], &["eval", "--data", &p(&data)]],
+    );
 }
 
 #[test]

@@ -270,3 +270,46 @@ pub fn check_device(bin: &str, subs: &[&str], runs: &[&[&str]]) {
         }
     }
 }
+
+/// The default-model lookup without `--model` or `$var` (issue 22): each
+/// command of `subs`, run in `tmp`, works when the checkout holds the
+/// committed model `rel` (`models/...`, found from the binary's checkout,
+/// `checkout` being the workspace root); a copy of the binary outside any
+/// checkout (`tmp/a/b/`, whose checkout would be `tmp`) fails with exactly
+/// one line saying where it looked and what to do.
+pub fn check_default_model_lookup(
+    bin: &str,
+    var: &str,
+    rel: &str,
+    checkout: &std::path::Path,
+    tmp: &std::path::Path,
+    subs: &[&[&str]],
+) {
+    let name = std::path::Path::new(bin).file_name().unwrap();
+    let copy = tmp.join("a/b").join(name);
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(bin, &copy).unwrap();
+    let in_tmp = |exe: &std::path::Path, args: &[&str]| {
+        Command::new(exe)
+            .args(args)
+            .current_dir(tmp)
+            .env_remove(var)
+            .output()
+            .unwrap()
+    };
+    for args in subs {
+        if checkout.join(rel).join("config.json").is_file() {
+            let o = in_tmp(std::path::Path::new(bin), args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        }
+        let o = in_tmp(&copy, args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        assert_eq!(
+            text(&o.stderr),
+            format!(
+                "error: no --model given and no default model found (looked for {rel}, {}; set {var} or pass --model DIR)\n",
+                tmp.join(rel).display()
+            )
+        );
+    }
+}
