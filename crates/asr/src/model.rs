@@ -248,10 +248,6 @@ impl AsrModel {
 /// Where the committed English model lives in a checkout.
 pub const DEFAULT_MODEL: &str = "models/asr-en";
 
-/// The model directory to use when none is given: `$SORI_ASR_MODEL`, else
-/// `models/asr-en` under the current directory or the binary's checkout
-/// (`sori_train::default_model_dir`).
-pub fn default_model_dir() -> Result<std::path::PathBuf> {
-    sori_train::default_model_dir("SORI_ASR_MODEL", DEFAULT_MODEL)
-        .map_err(|e| AsrError::Config(e.to_string()))
-}
+/// The variable that names another model directory for `asr transcribe`
+/// and `asr align` (`sori_train::model_run`).
+pub const DEFAULT_MODEL_VAR: &str = "SORI_ASR_MODEL";

@@ -227,12 +227,13 @@ struct ModelArgs {
 impl ModelArgs {
     /// Applies --threads and --device and loads the model.
     fn load(&self) -> Result<(Classifier, PathBuf)> {
-        sori_train::set_threads(self.threads);
-        let device = self.device.resolve()?;
-        let dir = match &self.model {
-            Some(d) => d.clone(),
-            None => sori_train::default_model_dir(DEFAULT_MODEL_VAR, DEFAULT_MODEL)?,
-        };
+        let (dir, device) = sori_train::model_run(
+            self.model.as_deref(),
+            DEFAULT_MODEL_VAR,
+            DEFAULT_MODEL,
+            self.device,
+            self.threads,
+        )?;
         Ok((Classifier::load(&dir, device)?, dir))
     }
 }

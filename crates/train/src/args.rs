@@ -43,6 +43,26 @@ impl DeviceArg {
     }
 }
 
+/// What every command that runs a trained model does before loading it:
+/// applies `--threads` ([`set_threads`]), resolves `--device`, and takes
+/// `model` or else the committed model that `$var` or `rel` names
+/// ([`crate::default_model_dir`]). Returns the directory and the device.
+pub fn model_run(
+    model: Option<&Path>,
+    var: &str,
+    rel: &str,
+    device: DeviceArg,
+    threads: usize,
+) -> Result<(std::path::PathBuf, Device), TrainError> {
+    set_threads(threads);
+    let device = device.resolve()?;
+    let dir = match model {
+        Some(d) => d.to_path_buf(),
+        None => crate::default_model_dir(var, rel)?,
+    };
+    Ok((dir, device))
+}
+
 /// Shared training options. Their help shows no default by itself: the
 /// application's `--help` appends its own with [`HelpDefaults`].
 #[derive(Debug, Clone, PartialEq, clap::Args)]

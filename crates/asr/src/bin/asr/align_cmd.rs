@@ -36,12 +36,14 @@ pub struct AlignArgs {
 }
 
 pub fn run(a: AlignArgs) -> Result<()> {
-    sori_train::set_threads(a.threads);
-    let dir = match a.model {
-        Some(d) => d,
-        None => sori_asr::model::default_model_dir()?,
-    };
-    let mut rec = Recognizer::load_on(&dir, a.device.resolve()?)?;
+    let (dir, device) = sori_train::model_run(
+        a.model.as_deref(),
+        sori_asr::model::DEFAULT_MODEL_VAR,
+        sori_asr::model::DEFAULT_MODEL,
+        a.device,
+        a.threads,
+    )?;
+    let mut rec = Recognizer::load_on(&dir, device)?;
     let al = rec.align_file(&a.file, &a.transcript)?;
     match a.format {
         AlignFormat::Text => {

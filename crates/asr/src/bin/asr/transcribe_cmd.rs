@@ -82,12 +82,14 @@ impl DecodeArgs {
     }
 
     pub fn recognizer(&mut self) -> Result<Recognizer> {
-        sori_train::set_threads(self.threads);
-        let dir = match &self.model {
-            Some(d) => d.clone(),
-            None => sori_asr::model::default_model_dir()?,
-        };
-        let mut rec = Recognizer::load_on(&dir, self.device.resolve()?)?;
+        let (dir, device) = sori_train::model_run(
+            self.model.as_deref(),
+            sori_asr::model::DEFAULT_MODEL_VAR,
+            sori_asr::model::DEFAULT_MODEL,
+            self.device,
+            self.threads,
+        )?;
+        let mut rec = Recognizer::load_on(&dir, device)?;
         self.model_dir = Some(dir);
         rec.chunk_seconds = self.chunk_seconds;
         Ok(rec)
