@@ -14,6 +14,7 @@
 //! the network ([`Recognizer::transcribe_file_with`]), which is how `asr
 //! eval` compares them.
 use crate::decode::lm::CharLm;
+use crate::decode::words::{Fusion, WordLm};
 use crate::error::{AsrError, Result};
 use crate::frontend::{speaker_norm, FeatureNorm, SpeakerNorm};
 use crate::model::AsrModel;
@@ -133,6 +134,13 @@ pub struct BeamDecoder {
     pub alpha: f64,
     /// Bonus per emitted character (beta).
     pub beta: f64,
+    /// A word LM fused with the character LM at word boundaries
+    /// ([`crate::decode::words`]); used only together with `lm`.
+    pub words: Option<Arc<WordLm>>,
+    /// The word LM's share of a known word's score (0 to 1).
+    pub word_weight: f64,
+    /// Natural-log penalty of a word the word LM does not know.
+    pub oov_penalty: f64,
 }
 
 impl BeamDecoder {
@@ -143,6 +151,9 @@ impl BeamDecoder {
             lm: None,
             alpha: 0.0,
             beta: 0.0,
+            words: None,
+            word_weight: 0.0,
+            oov_penalty: 0.0,
         }
     }
 
@@ -151,6 +162,15 @@ impl BeamDecoder {
         self.lm = Some(lm);
         self.alpha = alpha;
         self.beta = beta;
+        self
+    }
+
+    /// Adds a word LM fused with the character LM: `weight` is its share of
+    /// a known word's score, `oov_penalty` what an unknown word pays.
+    pub fn with_words(mut self, words: Arc<WordLm>, weight: f64, oov_penalty: f64) -> Self {
+        self.words = Some(words);
+        self.word_weight = weight;
+        self.oov_penalty = oov_penalty;
         self
     }
 
@@ -163,7 +183,19 @@ impl BeamDecoder {
             insertion_bonus: self.beta,
             nbest: 1,
         };
-        let lm = self.lm.as_deref().map(|l| l as &dyn LanguageModel);
+        let fusion = match (self.lm.as_deref(), self.words.as_deref()) {
+            (Some(chars), Some(words)) => Some(Fusion {
+                chars,
+                words,
+                weight: self.word_weight,
+                oov_penalty: self.oov_penalty,
+            }),
+            _ => None,
+        };
+        let lm = match &fusion {
+            Some(f) => Some(f as &dyn LanguageModel),
+            None => self.lm.as_deref().map(|l| l as &dyn LanguageModel),
+        };
         let hyps = beam_search(lp, classes, &opts, lm)?;
         Ok(hyps
             .into_iter()
@@ -209,13 +241,23 @@ pub fn aligned_emissions(
         .collect())
 }
 
-/// The beam decoders of an alpha × beta grid (one decoder without LM when
-/// `lm` is `None`), each with a label for reports.
+/// A word LM and the values of its weight and OOV penalty to try.
+#[derive(Debug, Clone)]
+pub struct WordGrid<'a> {
+    pub lm: Arc<WordLm>,
+    pub weights: &'a [f64],
+    pub oov_penalties: &'a [f64],
+}
+
+/// The beam decoders of an alpha × beta (× word weight × OOV penalty, with
+/// a word LM) grid, one decoder without LM when `lm` is `None`, each with a
+/// label for reports.
 pub fn beam_grid(
     beam_width: usize,
     lm: Option<Arc<CharLm>>,
     alphas: &[f64],
     betas: &[f64],
+    words: Option<WordGrid<'_>>,
 ) -> Vec<(String, BeamDecoder)> {
     let Some(lm) = lm else {
         return vec![(format!("beam {beam_width}"), BeamDecoder::new(beam_width))];
@@ -223,10 +265,21 @@ pub fn beam_grid(
     let mut out = Vec::new();
     for &a in alphas {
         for &b in betas {
-            out.push((
-                format!("beam {beam_width} + LM (alpha {a}, beta {b})"),
-                BeamDecoder::new(beam_width).with_lm(lm.clone(), a, b),
-            ));
+            let base = BeamDecoder::new(beam_width).with_lm(lm.clone(), a, b);
+            let name = format!("beam {beam_width} + LM (alpha {a}, beta {b}");
+            match &words {
+                None => out.push((format!("{name})"), base)),
+                Some(g) => {
+                    for &w in g.weights {
+                        for &o in g.oov_penalties {
+                            out.push((
+                                format!("{name}, word LM {w}, OOV {o})"),
+                                base.clone().with_words(g.lm.clone(), w, o),
+                            ));
+                        }
+                    }
+                }
+            }
         }
     }
     out

@@ -70,7 +70,7 @@ fn the_lm_fixes_what_greedy_gets_wrong() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let lm = train_char_lm(&corpus, 4, Smoothing::KneserNey).unwrap();
+    let lm = train_char_lm(&corpus, 4, Smoothing::KneserNey, &[]).unwrap();
     let lm = Arc::new(CharLm::new(lm, &vocab));
     let beam = BeamDecoder::new(8).with_lm(lm.clone(), 1.0, 0.5);
     let (fixed, steps) = text_of(&vocab, &beam, &lp, frames);

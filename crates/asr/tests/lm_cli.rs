@@ -2,6 +2,7 @@
 //! read back, used by `transcribe` and compared with greedy by `eval`; bad
 //! LM input ends with one `error: ...` line naming the file.
 use sori_asr::decode::lm::load_for_model;
+use sori_asr::decode::words::WordLm;
 use sori_asr::recognize::{BeamDecoder, Recognizer};
 use sori_asr::support::bench_audio::{save_tiny_model, write_wav16};
 use sori_lm::NgramLm;
@@ -171,7 +172,10 @@ fn lm_then_beam_search_in_transcribe_and_eval() {
         "--alpha",
         "0.3,0.6",
     ]);
-    assert_one_line_error(&o, "one --alpha and one --beta");
+    assert_one_line_error(
+        &o,
+        "one --alpha, --beta, --word-weight and --oov-penalty value",
+    );
 }
 
 #[test]
@@ -253,4 +257,147 @@ fn bad_lm_input_is_one_line_naming_the_file() {
     std::fs::write(&latin1, b"ok line\ncaf\xe9\n").unwrap();
     let o = asr(&["lm", "--text", p(&latin1), "--out", p(&out)]);
     assert_one_line_error(&o, "latin1.txt:2: not valid UTF-8");
+}
+
+/// `asr lm --unit word` writes a gzip word model (pruned by --min-count);
+/// the model directory's `words.arpa.gz` is then fused with its character
+/// LM by default, as the library's `with_words` does with the same weights,
+/// `--no-word-lm` gives the character LM's answer, and bad word-LM input is
+/// one line naming the file.
+#[test]
+fn word_lm_is_trained_shipped_and_used_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("corpus.txt");
+    std::fs::write(&text, "a cab\nab cab\ncab ab ba\nba ba cab\na cab\n").unwrap();
+    let m = model_dir(dir.path());
+    let o = asr(&[
+        "lm",
+        "--text",
+        p(&text),
+        "--order",
+        "3",
+        "--out",
+        p(&m.join("lm.arpa")),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let words = m.join("words.arpa.gz");
+    let o = asr(&[
+        "lm",
+        "--unit",
+        "word",
+        "--text",
+        p(&text),
+        "--min-count",
+        "1,2,2",
+        "--out",
+        p(&words),
+        "--ppl-text",
+        p(&text),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("bits per word"), "{out}");
+    assert_eq!(&std::fs::read(&words).unwrap()[..2], &[0x1f, 0x8b], "gzip");
+    let wlm = NgramLm::read_arpa(&words).unwrap();
+    assert_eq!(wlm.order(), 3);
+    assert!(wlm.vocab().get("cab").is_some() && wlm.vocab().get("c").is_none());
+    // Singletons pruned: "ab cab" occurs once as a bigram, "a cab" twice.
+    let v = wlm.vocab();
+    let id = |t: &str| v.get(t).unwrap();
+    assert!(wlm.entry(&[id("a"), id("cab")]).is_some());
+    assert!(wlm.entry(&[id("ab"), id("cab")]).is_none());
+
+    let wav = dir.path().join("x.wav");
+    write_wav(&wav);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "transcribe",
+            p(&wav),
+            "--model",
+            p(&m),
+            "--no-vad",
+            "--beam",
+            "6",
+        ];
+        args.extend_from_slice(extra);
+        let o = asr(&args);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        stdout(&o).trim().to_string()
+    };
+    let lib = |word: Option<(f64, f64)>| {
+        let mut rec = Recognizer::load(&m).unwrap();
+        let char_lm = load_for_model(&m.join("lm.arpa"), &rec.model.config.vocab).unwrap();
+        let mut beam = BeamDecoder::new(6).with_lm(Arc::new(char_lm), 1.0, 2.0);
+        if let Some((w, o)) = word {
+            let wl = WordLm::load(&words, &rec.model.config.vocab).unwrap();
+            beam = beam.with_words(Arc::new(wl), w, o);
+        }
+        rec.decoder = Box::new(beam);
+        rec.transcribe_file(&wav).unwrap().text
+    };
+    let fused = lib(Some((1.0, -2.0)));
+    let chars_only = lib(None);
+    assert_ne!(
+        fused, chars_only,
+        "the check needs the word LM to change the answer"
+    );
+    assert_eq!(run(&["--word-weight", "1", "--oov-penalty=-2"]), fused);
+    assert_eq!(run(&["--no-word-lm"]), chars_only);
+    let weaker = lib(Some((0.2, -2.0)));
+    assert_eq!(run(&["--word-weight", "0.2", "--oov-penalty=-2"]), weaker);
+
+    // Bad input: a character LM as word LM, a word LM without a character
+    // LM, a truncated gzip file, out-of-range weights.
+    let chars = m.join("lm.arpa");
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--word-lm",
+        p(&chars),
+    ]);
+    assert_one_line_error(&o, "lm.arpa: no token longer than one character");
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--no-lm",
+        "--word-lm",
+        p(&words),
+    ]);
+    assert_one_line_error(&o, "a word LM needs the character LM too");
+    let cut = dir.path().join("cut.arpa.gz");
+    let bytes = std::fs::read(&words).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--word-lm",
+        p(&cut),
+    ]);
+    assert_one_line_error(&o, "cut.arpa.gz");
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--word-weight",
+        "1.5",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_one_line_error(&o, "--word-weight");
+    let o = asr(&[
+        "transcribe",
+        p(&wav),
+        "--model",
+        p(&m),
+        "--oov-penalty",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_one_line_error(&o, "--oov-penalty");
 }

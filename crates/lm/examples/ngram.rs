@@ -31,6 +31,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 order,
                 smoothing,
                 discounts: None,
+                prune: Vec::new(),
             };
             let lm = train_text_files(&[Path::new(text)], tokenization(tokens)?, &opts)
                 .map_err(|e| e.to_string())?;

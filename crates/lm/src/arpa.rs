@@ -23,7 +23,7 @@
 use crate::error::{LmError, Result};
 use crate::model::{Entry, NgramLm, Table, LOG10_ZERO, MAX_ORDER};
 use crate::vocab::{Vocab, BOS, BOS_TOKEN, EOS, EOS_TOKEN, UNK};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read, Seek, Write};
 use std::path::Path;
 
 /// Longest line the reader accepts.
@@ -67,18 +67,55 @@ impl NgramLm {
         w.flush()
     }
 
-    /// Writes the model to an ARPA file.
+    /// Writes the model to an ARPA file, gzip-compressed when the path ends
+    /// in `.gz` (KenLM and SRILM read such files too). The file is written
+    /// whole or not at all (`sori-fs`): a failure leaves an older file as it
+    /// was.
     pub fn save_arpa(&self, path: &Path) -> Result<()> {
-        let file = std::fs::File::create(path).map_err(|e| LmError::io(path, e))?;
-        self.write_arpa(std::io::BufWriter::new(file))
-            .map_err(|e| LmError::io(path, e))
+        let gz = path.extension().is_some_and(|e| e == "gz");
+        sori_fs::write_with(
+            path,
+            |tmp| {
+                let file = std::fs::File::create(tmp).map_err(|e| LmError::io(path, e))?;
+                let w = std::io::BufWriter::new(file);
+                let r = if gz {
+                    let mut enc = flate2::write::GzEncoder::new(w, flate2::Compression::best());
+                    self.write_arpa(&mut enc)
+                        .and_then(|()| enc.finish())
+                        .and_then(|mut w| w.flush())
+                } else {
+                    self.write_arpa(w)
+                };
+                r.map_err(|e| LmError::io(path, e))
+            },
+            |p, e| LmError::io(p, e),
+        )
     }
 
-    /// Reads an ARPA file.
+    /// Reads an ARPA file, plain or gzip-compressed (recognised by its
+    /// first bytes, whatever the name).
     pub fn read_arpa(path: &Path) -> Result<NgramLm> {
-        let file = std::fs::File::open(path).map_err(|e| LmError::io(path, e))?;
+        let mut file = std::fs::File::open(path).map_err(|e| LmError::io(path, e))?;
         let size = file.metadata().ok().map(|m| m.len());
-        Self::parse_arpa(std::io::BufReader::new(file), path, size)
+        let mut magic = [0u8; 2];
+        let mut got = 0;
+        while got < 2 {
+            match file.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(LmError::io(path, e)),
+            }
+        }
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| LmError::io(path, e))?;
+        if got == 2 && magic == [0x1f, 0x8b] {
+            // The text's size is not known: counts preallocate only a little.
+            let text = flate2::read::MultiGzDecoder::new(file);
+            Self::parse_arpa(std::io::BufReader::new(text), path, None)
+        } else {
+            Self::parse_arpa(std::io::BufReader::new(file), path, size)
+        }
     }
 
     /// Reads ARPA text from `reader`; `name` names it in errors and

@@ -62,6 +62,12 @@ pub struct TrainOptions {
     /// Kneser-Ney only: fixed discounts `[D1, D2, D3+]` for orders 1..=N
     /// instead of the count-of-counts estimates.
     pub discounts: Option<Vec<[f64; 3]>>,
+    /// Count pruning: `prune[n - 1]` is the smallest count an n-gram of
+    /// order n >= 2 keeps (the count the estimate used: Kneser-Ney's
+    /// adjusted count below the highest order, as KenLM's `--prune`
+    /// thresholds, which are this minus one); orders past the end, and 0 or
+    /// 1, keep everything. See [`NgramCounter::build`].
+    pub prune: Vec<u64>,
 }
 
 impl TrainOptions {
@@ -71,6 +77,7 @@ impl TrainOptions {
             order,
             smoothing: Smoothing::KneserNey,
             discounts: None,
+            prune: Vec::new(),
         }
     }
 
@@ -312,7 +319,73 @@ impl NgramCounter {
                 }
             }
         }
+        if opts.prune.iter().any(|&m| m > 1) {
+            prune(&mut lm, &counts, &opts.prune);
+        }
         Ok(lm)
+    }
+}
+
+/// Count pruning after estimation (SRILM's `-gtNmin`, KenLM's `--prune`):
+/// an n-gram of order n >= 2 whose count is below `min[n - 1]` is dropped
+/// unless a kept longer n-gram needs it as its context or its suffix (ARPA
+/// readers look both up). The kept entries keep their probabilities, and the
+/// back-off weight of every context is recomputed so that its distribution
+/// sums to one again: `bow(h) = (1 - sum p(w | h)) / (1 - sum p(w | h'))`
+/// over the words `w` kept after `h`, `h'` being `h` without its first
+/// token. Without pruning that formula gives back interpolated smoothing's
+/// own weights, so only the contexts that lost words change.
+fn prune(lm: &mut NgramLm, counts: &Counts, min: &[u64]) {
+    let order = lm.order();
+    let mut needed: std::collections::HashSet<Box<[u32]>> = Default::default();
+    for n in (2..=order).rev() {
+        let least = min.get(n - 1).copied().unwrap_or(0);
+        let mut next = std::collections::HashSet::default();
+        lm.higher[n - 2].retain(|g, _| {
+            let keep = counts.get(g) >= least || needed.contains(g);
+            if keep && n > 2 {
+                next.insert(g[..n - 1].into());
+                next.insert(g[1..].into());
+            }
+            keep
+        });
+        needed = next;
+    }
+    // Bottom-up: an order's back-offs depend on the lower orders' final
+    // probabilities and back-offs.
+    for n in 2..=order {
+        let mut sums: HashMap<&[u32], (f64, f64), BuildHasherDefault<KeyHasher>> =
+            HashMap::default();
+        for (g, e) in &lm.higher[n - 2] {
+            let lower = 10f64.powf(lm.log10_prob(&g[1..n - 1], g[n - 1]));
+            let s = sums.entry(&g[..n - 1]).or_insert((0.0, 0.0));
+            s.0 += 10f64.powf(e.log10_prob);
+            s.1 += lower;
+        }
+        let bows: Vec<(Box<[u32]>, f64)> = sums
+            .into_iter()
+            .map(|(h, (p, lower))| {
+                let bow = (1.0 - p).max(1e-15) / (1.0 - lower).max(1e-15);
+                (h.into(), bow.log10())
+            })
+            .collect();
+        // Contexts left without any word keep no mass for themselves.
+        if n == 2 {
+            for e in lm.unigrams.iter_mut() {
+                e.log10_backoff = 0.0;
+            }
+        } else {
+            for e in lm.higher[n - 3].values_mut() {
+                e.log10_backoff = 0.0;
+            }
+        }
+        for (h, bow) in bows {
+            if h.len() == 1 {
+                lm.unigrams[h[0] as usize].log10_backoff = bow;
+            } else if let Some(e) = lm.higher[h.len() - 2].get_mut(&*h) {
+                e.log10_backoff = bow;
+            }
+        }
     }
 }
 

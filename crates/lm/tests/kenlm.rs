@@ -78,6 +78,7 @@ fn the_fixtures_are_what_training_gives() {
             order,
             smoothing,
             discounts: None,
+            prune: Vec::new(),
         };
         let trained = train_text_files(&[&fixture("corpus.txt")], tokens, &opts).unwrap();
         let stored = NgramLm::read_arpa(&fixture(name)).unwrap();

@@ -92,6 +92,7 @@ fn probabilities_sum_to_one_for_every_context() {
                 order,
                 smoothing,
                 discounts: None,
+                prune: Vec::new(),
             };
             let lm = train(&corpus, &opts).unwrap();
             let what = format!("order {order} {smoothing:?}");
@@ -208,6 +209,7 @@ fn witten_bell_by_hand() {
         order: 2,
         smoothing: Smoothing::WittenBell,
         discounts: None,
+        prune: Vec::new(),
     };
     let lm = train(tiny_corpus(), &opts).unwrap();
     let v = lm.vocab();
@@ -279,6 +281,7 @@ fn arpa_round_trip_keeps_every_probability() {
             order: 4,
             smoothing,
             discounts: None,
+            prune: Vec::new(),
         };
         let lm = train(&corpus, &opts).unwrap();
         let dir = tempfile::tempdir().unwrap();

@@ -123,6 +123,17 @@ pub fn perplexity(lm: &NgramLm, texts: &[String]) -> sori_lm::Perplexity {
 /// eval` use it with a beam search unless `--no-lm`).
 pub const MODEL_LM_FILE: &str = "lm.arpa";
 
+/// The same, gzip-compressed (preferred when both are there).
+pub const MODEL_LM_FILE_GZ: &str = "lm.arpa.gz";
+
+/// The character LM file in a model directory, if it ships one.
+pub fn model_char_lm(dir: &Path) -> Option<PathBuf> {
+    [MODEL_LM_FILE_GZ, MODEL_LM_FILE]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
 /// Reads an ARPA file for a model's labels and refuses one that shares no
 /// character with them (a word-level LM, or another language).
 pub fn load_for_model(path: &Path, vocab: &Vocab) -> Result<CharLm> {
@@ -157,7 +168,12 @@ pub fn training_texts(text_files: &[PathBuf], manifests: &[PathBuf]) -> Result<V
 }
 
 /// Trains a character model on texts (normalised first; empty ones skipped).
-pub fn train_char_lm(texts: &[String], order: usize, smoothing: Smoothing) -> Result<NgramLm> {
+pub fn train_char_lm(
+    texts: &[String],
+    order: usize,
+    smoothing: Smoothing,
+    min_count: &[u64],
+) -> Result<NgramLm> {
     let mut counter = NgramCounter::new(order)?;
     for t in texts {
         let tokens = lm_tokens(t);
@@ -174,6 +190,7 @@ pub fn train_char_lm(texts: &[String], order: usize, smoothing: Smoothing) -> Re
         order,
         smoothing,
         discounts: None,
+        prune: min_count.to_vec(),
     })?)
 }
 
@@ -187,7 +204,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let lm = train_char_lm(&texts, 3, Smoothing::KneserNey).unwrap();
+        let lm = train_char_lm(&texts, 3, Smoothing::KneserNey, &[]).unwrap();
         // 'q' is a label the LM never saw.
         let vocab = Vocab::new("thecasq".chars());
         let clm = CharLm::new(lm.clone(), &vocab);

@@ -2,6 +2,7 @@
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use sori_asr::decode::lm::{perplexity, train_char_lm, training_texts};
+use sori_asr::decode::words::{train_word_lm, word_perplexity};
 use sori_lm::Smoothing;
 use std::path::PathBuf;
 
@@ -13,7 +14,16 @@ pub enum SmoothingArg {
     Wb,
 }
 
-/// Train a character n-gram LM (ARPA) for the beam search.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq)]
+pub enum UnitArg {
+    /// Characters (the space is a token): the beam search's `--lm`.
+    Char,
+    /// Words: the `--word-lm` fused with the character LM at word boundaries.
+    Word,
+}
+
+/// Train a character or word n-gram LM (ARPA; gzip when OUT ends in .gz)
+/// for the beam search.
 #[derive(Args, Debug)]
 pub struct LmArgs {
     /// Text file(s), one sentence per line; repeat or separate with commas.
@@ -22,9 +32,19 @@ pub struct LmArgs {
     /// Manifest(s) whose transcripts are training text; repeat or separate with commas.
     #[arg(long, value_delimiter = ',')]
     manifest: Vec<PathBuf>,
-    /// Longest n-gram (characters, the space included).
-    #[arg(long, default_value_t = 6)]
-    order: usize,
+    /// Tokens of the model.
+    #[arg(long, value_enum, default_value_t = UnitArg::Char)]
+    unit: UnitArg,
+    /// Longest n-gram (characters, the space included, or words) [default:
+    /// 6 for characters, 3 for words].
+    #[arg(long)]
+    order: Option<usize>,
+    /// Count pruning: the smallest count an n-gram keeps, per order from 1
+    /// (e.g. 1,2,2: bigrams and trigrams seen once are dropped; unigrams
+    /// are never dropped). Back-off weights are recomputed so every context
+    /// still sums to one.
+    #[arg(long, value_delimiter = ',')]
+    min_count: Vec<u64>,
     /// Smoothing method.
     #[arg(long, value_enum, default_value_t = SmoothingArg::Kn)]
     smoothing: SmoothingArg,
@@ -48,7 +68,13 @@ pub fn run(a: LmArgs) -> Result<()> {
         SmoothingArg::Kn => Smoothing::KneserNey,
         SmoothingArg::Wb => Smoothing::WittenBell,
     };
-    let lm = train_char_lm(&texts, a.order, smoothing)?;
+    let word = a.unit == UnitArg::Word;
+    let order = a.order.unwrap_or(if word { 3 } else { 6 });
+    let lm = if word {
+        train_word_lm(&texts, order, smoothing, &a.min_count)?
+    } else {
+        train_char_lm(&texts, order, smoothing, &a.min_count)?
+    };
     lm.save_arpa(&a.out)?;
     let counts = lm
         .ngram_counts()
@@ -65,9 +91,13 @@ pub fn run(a: LmArgs) -> Result<()> {
     );
     if !a.ppl_text.is_empty() || !a.ppl_manifest.is_empty() {
         let held = training_texts(&a.ppl_text, &a.ppl_manifest)?;
-        let p = perplexity(&lm, &held);
+        let (p, unit) = if word {
+            (word_perplexity(&lm, &held), "word")
+        } else {
+            (perplexity(&lm, &held), "character")
+        };
         println!(
-            "held out: {} sentences, {} characters (</s> included), {} OOV: perplexity {:.3}, {:.3} bits per character",
+            "held out: {} sentences, {} {unit}s (</s> included), {} OOV: perplexity {:.3}, {:.3} bits per {unit}",
             p.sentences,
             p.tokens,
             p.oovs,

@@ -6,12 +6,13 @@ use sori_asr::closed::choices::Choices;
 use sori_asr::closed::ensemble::evaluate_choices_ensemble;
 use sori_asr::closed::pseudo::pseudo_label;
 use sori_asr::decode::lm::load_for_model;
+use sori_asr::decode::words::WordLm;
 use sori_asr::eval::metrics::alignment_lines;
 use sori_asr::eval::{evaluate_with, EvalReport};
 use sori_asr::read_manifest;
 use sori_asr::recognize::{
     beam_grid, to_srt, to_vtt, BeamDecoder, CueOptions, Decoder, Greedy, Recognizer, Transcript,
-    VadOptions,
+    VadOptions, WordGrid,
 };
 use sori_train::DeviceArg;
 use std::collections::HashMap;
@@ -26,6 +27,9 @@ pub enum Format {
     Srt,
     Vtt,
 }
+
+/// Beam width when an LM is used and --beam is not given.
+pub const DEFAULT_LM_BEAM: usize = 16;
 
 /// Decoding options shared by transcribe and eval.
 #[derive(Args, Debug)]
@@ -49,10 +53,10 @@ pub struct DecodeArgs {
     #[arg(long, value_parser = sori_train::beam_width)]
     beam: Option<usize>,
     /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
-    /// Without it, the model directory's `lm.arpa` is used when there is one.
+    /// Without it, the model directory's `lm.arpa.gz` or `lm.arpa` is used when there is one.
     #[arg(long)]
     lm: Option<PathBuf>,
-    /// Ignore the model directory's `lm.arpa` (greedy decoding unless --beam).
+    /// Ignore the model directory's LMs (greedy decoding unless --beam).
     #[arg(long, conflicts_with = "lm")]
     no_lm: bool,
     /// LM weight (default tuned on the English valid split); eval takes a
@@ -63,9 +67,26 @@ pub struct DecodeArgs {
     /// a comma-separated list.
     #[arg(long, value_delimiter = ',', default_value = "2.0", value_parser = sori_train::finite_f64)]
     beta: Vec<f64>,
+    /// Word LM (ARPA over words, plain or .gz, from `asr lm --unit word`)
+    /// fused with the character LM at word boundaries. Without it, the model
+    /// directory's `words.arpa.gz` or `words.arpa` is used when there is one
+    /// and a character LM is in use.
+    #[arg(long)]
+    word_lm: Option<PathBuf>,
+    /// Ignore the model directory's word LM (the character LM alone).
+    #[arg(long, conflicts_with = "word_lm")]
+    no_word_lm: bool,
+    /// The word LM's share (0 to 1) of a known word's score; eval takes a
+    /// comma-separated list.
+    #[arg(long, value_delimiter = ',', default_value = "0.5", value_parser = sori_train::f64_in(0.0, 1.0))]
+    word_weight: Vec<f64>,
+    /// Natural-log penalty (at most 0) of a word the word LM does not know;
+    /// eval takes a comma-separated list.
+    #[arg(long, value_delimiter = ',', default_value = "-2", allow_hyphen_values = true, value_parser = sori_train::f64_in(-1000.0, 0.0))]
+    oov_penalty: Vec<f64>,
     /// Closed vocabulary: answer with the likeliest of these comma-separated
     /// transcripts (e.g. the ten digit words), scored by CTC likelihood.
-    #[arg(long, conflicts_with_all = ["beam", "lm"])]
+    #[arg(long, conflicts_with_all = ["beam", "lm", "word_lm"])]
     choices: Option<String>,
     /// The resolved model directory (set by `recognizer`).
     #[arg(skip)]
@@ -102,13 +123,19 @@ impl DecodeArgs {
         // closed vocabulary (--choices) needs none.
         let shipped = self
             .model_dir
-            .as_ref()
-            .map(|d| d.join(sori_asr::decode::lm::MODEL_LM_FILE))
-            .filter(|p| p.is_file() && !self.no_lm && self.choices.is_none());
+            .as_deref()
+            .and_then(sori_asr::decode::lm::model_char_lm)
+            .filter(|_| !self.no_lm && self.choices.is_none());
         let lm_path = self.lm.clone().or(shipped);
+        if let (None, Some(p)) = (&lm_path, &self.word_lm) {
+            bail!(
+                "--word-lm {}: a word LM needs the character LM too (--lm FILE or the model's lm.arpa)",
+                p.display()
+            );
+        }
         let width = match (self.beam, &lm_path) {
             (Some(w), _) => w,
-            (None, Some(_)) => 16,
+            (None, Some(_)) => DEFAULT_LM_BEAM,
             (None, None) => return Ok(Vec::new()),
         };
         let lm = match &lm_path {
@@ -127,7 +154,25 @@ impl DecodeArgs {
             }
             None => None,
         };
-        Ok(beam_grid(width, lm, &self.alpha, &self.beta))
+        let words = match (&lm, self.no_word_lm || self.choices.is_some()) {
+            (Some(_), false) => {
+                let shipped = self
+                    .model_dir
+                    .as_deref()
+                    .and_then(sori_asr::decode::words::model_word_lm);
+                match self.word_lm.clone().or(shipped) {
+                    Some(p) => Some(Arc::new(WordLm::load(&p, &rec.model.config.vocab)?)),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        let grid = words.map(|lm| WordGrid {
+            lm,
+            weights: &self.word_weight,
+            oov_penalties: &self.oov_penalty,
+        });
+        Ok(beam_grid(width, lm, &self.alpha, &self.beta, grid))
     }
 }
 
@@ -480,7 +525,7 @@ pub fn transcribe(mut a: TranscribeArgs) -> Result<bool> {
     }
     let mut beams = a.decode.beam_decoders(&rec)?;
     if beams.len() > 1 {
-        bail!("transcribe takes one --alpha and one --beta value");
+        bail!("transcribe takes one --alpha, --beta, --word-weight and --oov-penalty value");
     }
     if let Some((_, d)) = beams.pop() {
         rec.decoder = Box::new(d);
