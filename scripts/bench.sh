@@ -86,6 +86,9 @@ if [ "$mode" = full ]; then
   cargo run -q --release -p sori-asr --example bench_fixtures -- "$FIX" 600
   scripts/peak-rss.py asr_transcribe_10min "$OUT/memory.jsonl" --seconds-of-audio 600 -- \
     target/release/asr transcribe "$FIX/long.wav" --model "$FIX/model" --threads 1
+  # The committed model's default decoding: beam 64, character LM + word LM.
+  scripts/peak-rss.py asr_transcribe_committed_10min "$OUT/memory.jsonl" --seconds-of-audio 600 -- \
+    target/release/asr transcribe "$FIX/long.wav" --model models/asr-en --threads 1 --no-vad
   if command -v espeak-ng >/dev/null; then
     target/release/asr synth --out "$FIX/speech" --train 200 --valid 10 --test 0 --seed 5 \
       --jobs "$ALL" >/dev/null

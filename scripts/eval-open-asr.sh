@@ -7,7 +7,7 @@
 #   C  FSDD, all four speakers, --choices over the ten digit words;
 #   T  the template test set (corpora/speech/en/test.jsonl), if built.
 # (The by-engine manifests are written beside test.jsonl: audio paths are
-# relative to the manifest.) Greedy decoding, and the default decoding (beam 16 + the model's lm.arpa
+# relative to the manifest.) Greedy decoding, and the default decoding (beam + the model's LMs
 # when it ships one). Usage: scripts/eval-open-asr.sh [MODEL] (default
 # models/asr-en). Needs the corpora: scripts/make-open-speech-corpus.sh,
 # `asr fsdd` (scripts/make-speech-corpus.sh) and `asr synth --out
@@ -24,14 +24,14 @@ summary() { grep -E "^(greedy|beam|[0-9]+ utterances)" | sed -n 's/.*CER \([0-9.
 row() { # name manifest
   local name=$1 m=$2 g d
   g=$("$ASR" eval --manifest "$m" --model "$MODEL" --no-lm --threads "$THREADS" --worst 0 2>/dev/null | summary | tail -1)
-  if [ -f "$MODEL/lm.arpa" ]; then
+  if [ -f "$MODEL/lm.arpa" ] || [ -f "$MODEL/lm.arpa.gz" ]; then
     d=$("$ASR" eval --manifest "$m" --model "$MODEL" --threads "$THREADS" --worst 0 2>/dev/null | summary | tail -1)
   else
-    d="(no lm.arpa in the model: greedy is the default)"
+    d="(no lm.arpa[.gz] in the model: greedy is the default)"
   fi
   echo "| $name | $(grep -c . "$m") | $g | $d |" | tee -a "$OUT/eval.md"
 }
-echo "| split | utterances | greedy | default decoding (beam 16 + LM) |" > "$OUT/eval.md"
+echo "| split | utterances | greedy | default decoding (beam 64 + the model's LMs) |" > "$OUT/eval.md"
 echo "|---|---|---|---|" >> "$OUT/eval.md"
 grep '"speaker":"espeak:' "$OPEN/test.jsonl" > "$OPEN/test-espeak.jsonl"
 grep '"speaker":"flite:' "$OPEN/test.jsonl" > "$OPEN/test-flite.jsonl"

@@ -13,8 +13,12 @@
 //! character LM ([`BeamDecoder`]); several decoders can share one run of
 //! the network ([`Recognizer::transcribe_file_with`]), which is how `asr
 //! eval` compares them.
+use crate::data::vocab::Vocab;
 use crate::decode::lm::CharLm;
 use crate::decode::words::{Fusion, WordLm};
+use crate::decode::{
+    DEFAULT_ALPHA, DEFAULT_BETA, DEFAULT_LM_BEAM, DEFAULT_OOV_PENALTY, DEFAULT_WORD_WEIGHT,
+};
 use crate::error::{AsrError, Result};
 use crate::frontend::{speaker_norm, FeatureNorm, SpeakerNorm};
 use crate::model::AsrModel;
@@ -239,6 +243,25 @@ pub fn aligned_emissions(
             step: s.start,
         })
         .collect())
+}
+
+/// The decoder `asr transcribe` uses for a model directory by default: a
+/// beam search of [`DEFAULT_LM_BEAM`] with the directory's character LM
+/// (`lm.arpa.gz` or `lm.arpa`) fused with its word LM (`words.arpa.gz` or
+/// `words.arpa`) when it ships one, at the default weights; `None` when it
+/// ships no character LM (greedy decoding).
+pub fn shipped_decoder(dir: &Path, vocab: &Vocab) -> Result<Option<BeamDecoder>> {
+    let Some(chars) = crate::decode::lm::model_char_lm(dir) else {
+        return Ok(None);
+    };
+    let lm = crate::decode::lm::load_for_model(&chars, vocab)?;
+    let mut d =
+        BeamDecoder::new(DEFAULT_LM_BEAM).with_lm(Arc::new(lm), DEFAULT_ALPHA, DEFAULT_BETA);
+    if let Some(words) = crate::decode::words::model_word_lm(dir) {
+        let w = WordLm::load(&words, vocab)?;
+        d = d.with_words(Arc::new(w), DEFAULT_WORD_WEIGHT, DEFAULT_OOV_PENALTY);
+    }
+    Ok(Some(d))
 }
 
 /// A word LM and the values of its weight and OOV penalty to try.

@@ -349,55 +349,29 @@ fn word_lm_is_trained_shipped_and_used_by_default() {
     // Bad input: a character LM as word LM, a word LM without a character
     // LM, a truncated gzip file, out-of-range weights.
     let chars = m.join("lm.arpa");
-    let o = asr(&[
-        "transcribe",
-        p(&wav),
-        "--model",
-        p(&m),
-        "--word-lm",
-        p(&chars),
-    ]);
-    assert_one_line_error(&o, "lm.arpa: no token longer than one character");
-    let o = asr(&[
-        "transcribe",
-        p(&wav),
-        "--model",
-        p(&m),
-        "--no-lm",
-        "--word-lm",
-        p(&words),
-    ]);
-    assert_one_line_error(&o, "a word LM needs the character LM too");
     let cut = dir.path().join("cut.arpa.gz");
     let bytes = std::fs::read(&words).unwrap();
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let o = asr(&[
-        "transcribe",
-        p(&wav),
-        "--model",
-        p(&m),
-        "--word-lm",
-        p(&cut),
-    ]);
-    assert_one_line_error(&o, "cut.arpa.gz");
-    let o = asr(&[
-        "transcribe",
-        p(&wav),
-        "--model",
-        p(&m),
-        "--word-weight",
-        "1.5",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert_one_line_error(&o, "--word-weight");
-    let o = asr(&[
-        "transcribe",
-        p(&wav),
-        "--model",
-        p(&m),
-        "--oov-penalty",
-        "3",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert_one_line_error(&o, "--oov-penalty");
+    let rows: [(&[&str], i32, &str); 5] = [
+        (
+            &["--word-lm", p(&chars)],
+            1,
+            "lm.arpa: no token longer than one character",
+        ),
+        (
+            &["--no-lm", "--word-lm", p(&words)],
+            1,
+            "a word LM needs the character LM too",
+        ),
+        (&["--word-lm", p(&cut)], 1, "cut.arpa.gz"),
+        (&["--word-weight", "1.5"], 2, "--word-weight"),
+        (&["--oov-penalty", "3"], 2, "--oov-penalty"),
+    ];
+    for (extra, code, needle) in rows {
+        let mut args = vec!["transcribe", p(&wav), "--model", p(&m)];
+        args.extend_from_slice(extra);
+        let o = asr(&args);
+        assert_eq!(o.status.code(), Some(code), "{extra:?}");
+        assert_one_line_error(&o, needle);
+    }
 }

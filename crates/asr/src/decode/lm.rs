@@ -111,9 +111,18 @@ impl LanguageModel for CharLm {
 
 /// Scores texts (normalised like transcripts) with a character model.
 pub fn perplexity(lm: &NgramLm, texts: &[String]) -> sori_lm::Perplexity {
+    perplexity_with(lm, texts, lm_tokens)
+}
+
+/// Scores texts cut into tokens by `tokens` (empty ones skipped).
+pub fn perplexity_with(
+    lm: &NgramLm,
+    texts: &[String],
+    tokens: impl Fn(&str) -> Vec<String>,
+) -> sori_lm::Perplexity {
     let sentences: Vec<Vec<String>> = texts
         .iter()
-        .map(|t| lm_tokens(t))
+        .map(|t| tokens(t))
         .filter(|t| !t.is_empty())
         .collect();
     lm.perplexity(&sentences)
@@ -174,9 +183,21 @@ pub fn train_char_lm(
     smoothing: Smoothing,
     min_count: &[u64],
 ) -> Result<NgramLm> {
+    train_with(texts, lm_tokens, order, smoothing, min_count)
+}
+
+/// Trains a model on texts cut into tokens by `tokens` (empty ones
+/// skipped), count-pruned by `min_count` (`sori_lm::TrainOptions::prune`).
+pub fn train_with(
+    texts: &[String],
+    tokens: impl Fn(&str) -> Vec<String>,
+    order: usize,
+    smoothing: Smoothing,
+    min_count: &[u64],
+) -> Result<NgramLm> {
     let mut counter = NgramCounter::new(order)?;
     for t in texts {
-        let tokens = lm_tokens(t);
+        let tokens = tokens(t);
         if !tokens.is_empty() {
             counter.add_sentence(&tokens);
         }

@@ -3,3 +3,14 @@
 //! word n-gram LM fused with it at word boundaries (`words`).
 pub mod lm;
 pub mod words;
+
+/// Beam width when an LM is used and no width is asked for.
+pub const DEFAULT_LM_BEAM: usize = 64;
+/// Weight of the (fused) LM's log-probability, alpha.
+pub const DEFAULT_ALPHA: f64 = 1.0;
+/// Bonus per emitted character, beta.
+pub const DEFAULT_BETA: f64 = 2.0;
+/// The word LM's share of a known word's score.
+pub const DEFAULT_WORD_WEIGHT: f64 = 1.0;
+/// Natural-log penalty of a word the word LM does not know.
+pub const DEFAULT_OOV_PENALTY: f64 = -2.0;

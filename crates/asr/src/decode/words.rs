@@ -25,9 +25,7 @@ use crate::data::vocab::{normalize, Vocab};
 use crate::decode::lm::CharLm;
 use crate::error::{AsrError, Result};
 use sori_ctc::LanguageModel;
-use sori_lm::{
-    NgramCounter, NgramLm, Smoothing, Tokenization, TrainOptions, BOS, EOS, MAX_ORDER, UNK,
-};
+use sori_lm::{NgramLm, Smoothing, Tokenization, BOS, EOS, MAX_ORDER, UNK};
 use std::path::Path;
 
 const LN_10: f64 = std::f64::consts::LN_10;
@@ -201,34 +199,12 @@ pub fn train_word_lm(
     smoothing: Smoothing,
     min_count: &[u64],
 ) -> Result<NgramLm> {
-    let mut counter = NgramCounter::new(order)?;
-    for t in texts {
-        let tokens = word_tokens(t);
-        if !tokens.is_empty() {
-            counter.add_sentence(&tokens);
-        }
-    }
-    if counter.sentences() == 0 {
-        return Err(AsrError::Config(
-            "no text to train the language model on".into(),
-        ));
-    }
-    Ok(counter.build(&TrainOptions {
-        order,
-        smoothing,
-        discounts: None,
-        prune: min_count.to_vec(),
-    })?)
+    crate::decode::lm::train_with(texts, word_tokens, order, smoothing, min_count)
 }
 
 /// Scores texts (normalised like transcripts) with a word model.
 pub fn word_perplexity(lm: &NgramLm, texts: &[String]) -> sori_lm::Perplexity {
-    let sentences: Vec<Vec<String>> = texts
-        .iter()
-        .map(|t| word_tokens(t))
-        .filter(|t| !t.is_empty())
-        .collect();
-    lm.perplexity(&sentences)
+    crate::decode::lm::perplexity_with(lm, texts, word_tokens)
 }
 
 /// The word LM a model directory may ship, gzip-compressed or plain.
@@ -246,7 +222,7 @@ pub fn model_word_lm(dir: &Path) -> Option<std::path::PathBuf> {
 mod tests {
     use super::*;
     use crate::decode::lm::train_char_lm;
-    use sori_lm::train;
+    use sori_lm::{train, TrainOptions};
 
     fn texts() -> Vec<String> {
         [

@@ -35,8 +35,8 @@ pub struct LmArgs {
     /// Tokens of the model.
     #[arg(long, value_enum, default_value_t = UnitArg::Char)]
     unit: UnitArg,
-    /// Longest n-gram (characters, the space included, or words) [default:
-    /// 6 for characters, 3 for words].
+    /// Longest n-gram (characters, the space included, or words); when not
+    /// given, 6 for characters and 3 for words.
     #[arg(long)]
     order: Option<usize>,
     /// Count pruning: the smallest count an n-gram keeps, per order from 1

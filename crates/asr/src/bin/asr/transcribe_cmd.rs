@@ -28,9 +28,6 @@ pub enum Format {
     Vtt,
 }
 
-/// Beam width when an LM is used and --beam is not given.
-pub const DEFAULT_LM_BEAM: usize = 16;
-
 /// Decoding options shared by transcribe and eval.
 #[derive(Args, Debug)]
 pub struct DecodeArgs {
@@ -52,7 +49,7 @@ pub struct DecodeArgs {
     /// Prefix beam search of this width instead of greedy decoding (1 to 1024).
     #[arg(long, value_parser = sori_train::beam_width)]
     beam: Option<usize>,
-    /// Character LM for the beam search (ARPA, from `asr lm`); implies --beam 16.
+    /// Character LM for the beam search (ARPA, plain or .gz, from `asr lm`); implies --beam 64.
     /// Without it, the model directory's `lm.arpa.gz` or `lm.arpa` is used when there is one.
     #[arg(long)]
     lm: Option<PathBuf>,
@@ -61,11 +58,11 @@ pub struct DecodeArgs {
     no_lm: bool,
     /// LM weight (default tuned on the English valid split); eval takes a
     /// comma-separated list to compare.
-    #[arg(long, value_delimiter = ',', default_value = "1.0", value_parser = sori_train::finite_f64)]
+    #[arg(long, value_delimiter = ',', default_values_t = [sori_asr::decode::DEFAULT_ALPHA], value_parser = sori_train::finite_f64)]
     alpha: Vec<f64>,
     /// Bonus per emitted character (default tuned with --alpha); eval takes
     /// a comma-separated list.
-    #[arg(long, value_delimiter = ',', default_value = "2.0", value_parser = sori_train::finite_f64)]
+    #[arg(long, value_delimiter = ',', default_values_t = [sori_asr::decode::DEFAULT_BETA], value_parser = sori_train::finite_f64)]
     beta: Vec<f64>,
     /// Word LM (ARPA over words, plain or .gz, from `asr lm --unit word`)
     /// fused with the character LM at word boundaries. Without it, the model
@@ -78,11 +75,11 @@ pub struct DecodeArgs {
     no_word_lm: bool,
     /// The word LM's share (0 to 1) of a known word's score; eval takes a
     /// comma-separated list.
-    #[arg(long, value_delimiter = ',', default_value = "0.5", value_parser = sori_train::f64_in(0.0, 1.0))]
+    #[arg(long, value_delimiter = ',', default_values_t = [sori_asr::decode::DEFAULT_WORD_WEIGHT], value_parser = sori_train::f64_in(0.0, 1.0))]
     word_weight: Vec<f64>,
     /// Natural-log penalty (at most 0) of a word the word LM does not know;
     /// eval takes a comma-separated list.
-    #[arg(long, value_delimiter = ',', default_value = "-2", allow_hyphen_values = true, value_parser = sori_train::f64_in(-1000.0, 0.0))]
+    #[arg(long, value_delimiter = ',', default_values_t = [sori_asr::decode::DEFAULT_OOV_PENALTY], allow_hyphen_values = true, value_parser = sori_train::f64_in(-1000.0, 0.0))]
     oov_penalty: Vec<f64>,
     /// Closed vocabulary: answer with the likeliest of these comma-separated
     /// transcripts (e.g. the ten digit words), scored by CTC likelihood.
@@ -135,7 +132,7 @@ impl DecodeArgs {
         }
         let width = match (self.beam, &lm_path) {
             (Some(w), _) => w,
-            (None, Some(_)) => DEFAULT_LM_BEAM,
+            (None, Some(_)) => sori_asr::decode::DEFAULT_LM_BEAM,
             (None, None) => return Ok(Vec::new()),
         };
         let lm = match &lm_path {
