@@ -4,6 +4,8 @@
 #   A  unseen voices x unseen sentences (corpora/speech/open/test.jsonl),
 #      also by engine (espeak-ng held-out variants / flite slt);
 #   B  the same sentences with silences and low noise (test_b.jsonl);
+#      A and B again with voice activity detection (--vad), as `asr
+#      transcribe` decodes by default;
 #   C  FSDD, all four speakers, --choices over the ten digit words;
 #   T  the template test set (corpora/speech/en/test.jsonl), if built.
 # (The by-engine manifests are written beside test.jsonl: audio paths are
@@ -21,11 +23,12 @@ THREADS=${THREADS:-2}
 OPEN=corpora/speech/open
 mkdir -p "$OUT"
 summary() { grep -E "^(greedy|beam|[0-9]+ utterances)" | sed -n 's/.*CER \([0-9.]*\)%.*WER \([0-9.]*\)%.*exact \([0-9.]*\)%.*/CER \1 %, WER \2 %, exact \3 %/p'; }
-row() { # name manifest
+row() { # name manifest [extra eval options, e.g. --vad]
   local name=$1 m=$2 g d
-  g=$("$ASR" eval --manifest "$m" --model "$MODEL" --no-lm --threads "$THREADS" --worst 0 2>/dev/null | summary | tail -1)
+  shift 2
+  g=$("$ASR" eval --manifest "$m" --model "$MODEL" --no-lm --threads "$THREADS" --worst 0 "$@" 2>/dev/null | summary | tail -1)
   if [ -f "$MODEL/lm.arpa" ] || [ -f "$MODEL/lm.arpa.gz" ]; then
-    d=$("$ASR" eval --manifest "$m" --model "$MODEL" --threads "$THREADS" --worst 0 2>/dev/null | summary | tail -1)
+    d=$("$ASR" eval --manifest "$m" --model "$MODEL" --threads "$THREADS" --worst 0 "$@" 2>/dev/null | summary | tail -1)
   else
     d="(no lm.arpa[.gz] in the model: greedy is the default)"
   fi
@@ -39,6 +42,8 @@ grep '"speaker":"flite:' "$OPEN/test.jsonl" > "$OPEN/test-flite.jsonl"
 row "A, espeak-ng variants m7 f5 Andy Linda" "$OPEN/test-espeak.jsonl"
 row "A, flite slt" "$OPEN/test-flite.jsonl"
 row "B: A with silences and noise" "$OPEN/test_b.jsonl"
+row "A with --vad (as asr transcribe)" "$OPEN/test.jsonl" --vad
+row "B with --vad" "$OPEN/test_b.jsonl" --vad
 [ -f corpora/speech/en/test.jsonl ] && row "T: template sentences, unseen voices" corpora/speech/en/test.jsonl
 DIGITS=zero,one,two,three,four,five,six,seven,eight,nine
 total=0
