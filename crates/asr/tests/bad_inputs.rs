@@ -99,6 +99,23 @@ fn asr_bad_input_matrix() {
         "{\"audio\":\"ok.wav\",\"text\":\"안녕 ÿ@#\"}\n",
     )
     .unwrap();
+    // config.json linked to an endless device: refused after a bounded
+    // read (issue 21), not read until memory runs out.
+    let zero_config = d("zero-config");
+    std::fs::create_dir(&zero_config).unwrap();
+    for entry in std::fs::read_dir(&model).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name() != "config.json" {
+            std::fs::copy(entry.path(), zero_config.join(entry.file_name())).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink("/dev/zero", zero_config.join("config.json")).unwrap();
+    let empty_reference = d("empty-reference.jsonl");
+    std::fs::write(
+        &empty_reference,
+        "{\"audio\":\"ok.wav\",\"text\":\"abc\"}\n{\"audio\":\"ok.wav\",\"text\":\" \"}\n",
+    )
+    .unwrap();
     let missing_audio = d("missing-audio.jsonl");
     std::fs::write(
         &missing_audio,
@@ -384,6 +401,21 @@ fn asr_bad_input_matrix() {
         .names(&d("nope.jsonl"))
         .mentions("No such file")
         .output(&d("o-missing").join("config.json")),
+        Row::new(
+            "transcribe: config.json is a link to /dev/zero",
+            ["transcribe", &p(&ok), "--model", &p(&zero_config)],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("larger than 16 MB"),
+        // An empty reference has nothing to score against: an error for
+        // that utterance (issue 21), not an infinite error rate.
+        Row::new(
+            "eval: an utterance with an empty reference",
+            ["eval", "--manifest", &p(&empty_reference), "--model", &m],
+            1,
+        )
+        .mentions("empty reference transcript"),
         Row::new(
             "eval: manifest names a missing WAV",
             ["eval", "--manifest", &p(&missing_audio), "--model", &m],

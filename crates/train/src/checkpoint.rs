@@ -31,7 +31,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use tch::{nn, Kind, Tensor};
 
@@ -226,7 +226,7 @@ impl ModelDir {
     /// another application's model.
     pub fn refuse_other_kind(&self, kind: &str) -> Result<(), TrainError> {
         let path = self.config_path();
-        let Ok(text) = fs::read_to_string(&path) else {
+        let Ok(text) = read_text_bounded(&path, MAX_JSON_BYTES) else {
             return Ok(());
         };
         match serde_json::from_str::<ModelConfig>(&text) {
@@ -248,7 +248,7 @@ impl ModelDir {
         if !self.root.is_dir() {
             return Err(TrainError::model(&self.root, "no such model directory"));
         }
-        let text = fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let text = read_text_bounded(&path, MAX_JSON_BYTES)?;
         let envelope: ModelConfig =
             serde_json::from_str(&text).map_err(|source| TrainError::Json {
                 path: path.clone(),
@@ -404,7 +404,7 @@ impl ModelDir {
         if !path.exists() {
             return Ok(None);
         }
-        let text = fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+        let text = read_text_bounded(&path, MAX_JSON_BYTES)?;
         serde_json::from_str(&text)
             .map(Some)
             .map_err(|source| TrainError::Json { path, source })
@@ -585,4 +585,30 @@ fn load_tensors_into(
         }
         Ok(())
     })
+}
+
+/// Largest JSON file of a model directory (`config.json`, the trainer
+/// state) that is read: real ones are a few kilobytes, and the bound makes a
+/// link to `/dev/zero` or a huge file fail at once instead of filling memory.
+pub const MAX_JSON_BYTES: u64 = 16 << 20;
+
+/// Reads a UTF-8 text file of at most `max` bytes; a longer file (or an
+/// endless device) is one error naming it, found after reading `max + 1`
+/// bytes at most.
+pub fn read_text_bounded(path: &Path, max: u64) -> Result<String, TrainError> {
+    let file = File::open(path).map_err(|e| TrainError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| TrainError::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(TrainError::model(
+            path,
+            format!(
+                "larger than {} MB: not a model directory's JSON file",
+                max >> 20
+            ),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| TrainError::model(path, "not valid UTF-8"))
 }

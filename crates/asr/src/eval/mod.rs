@@ -164,6 +164,21 @@ pub fn evaluate_with(
     let mut reports = vec![EvalReport::default(); decoders.len()];
     let norms = SpeakerNorms::fit(rec, utts);
     for (i, u) in utts.iter().enumerate() {
+        // Nothing to score against: an error of that utterance, not an
+        // infinite error rate (nor insertions counted into the totals).
+        if crate::data::vocab::normalize(&u.text).is_empty() {
+            for r in &mut reports {
+                r.failed.push((
+                    u.audio.clone(),
+                    naming(
+                        &u.audio,
+                        "empty reference transcript: nothing to score against",
+                    ),
+                ));
+            }
+            progress(i + 1, utts.len());
+            continue;
+        }
         norms.select(rec, u);
         match rec.transcribe_file_with(&u.audio, decoders) {
             Ok(m) => {
