@@ -406,13 +406,15 @@ fn run() -> Result<()> {
             if let Some(png) = attention_map {
                 let out = t.translate_with_attention(&text[0], &opts)?;
                 warn_if_unknown(&t, &dir, &text[0], "TEXT")?;
-                println!("{}", out.text);
+                // The picture first: a path that cannot be written fails
+                // before anything is printed.
                 sori_seq2seq::plot::attention_png(
                     &png,
                     &out.src_pieces,
                     &out.tgt_pieces,
                     &out.attention,
                 )?;
+                println!("{}", out.text);
                 eprintln!("attention written to {}", png.display());
                 return Ok(());
             }

@@ -68,10 +68,17 @@ pub fn attention_png(
         }
     }
     let err = |e: &dyn std::fmt::Display| Seq2SeqError::Plot(format!("{}: {e}", path.display()));
-    let mut backend = BitMapBackend::new(path, (w as u32, h as u32));
-    backend
-        .blit_bitmap((0, 0), (w as u32, h as u32), &rgb)
-        .map_err(|e| err(&e))?;
-    backend.present().map_err(|e| err(&e))?;
-    Ok(())
+    // Written whole or not at all (sori-fs: a temporary sibling whose name
+    // keeps the extension plotters picks the format by, then a rename).
+    sori_fs::write_with(
+        path,
+        |tmp| {
+            let mut backend = BitMapBackend::new(tmp, (w as u32, h as u32));
+            backend
+                .blit_bitmap((0, 0), (w as u32, h as u32), &rgb)
+                .map_err(|e| err(&e))?;
+            backend.present().map_err(|e| err(&e))
+        },
+        |p, e| Seq2SeqError::Plot(format!("{}: {e}", p.display())),
+    )
 }

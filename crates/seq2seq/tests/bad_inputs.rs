@@ -522,6 +522,35 @@ fn seq2seq_bad_input_matrix() {
         )
         .mentions("--attention")
         .output(&d("a.png")),
+        // Issue 21: the picture is written (atomically) before the
+        // translation is printed, so an unwritable path prints nothing.
+        Row::new(
+            "translate: --attention-map into a missing folder",
+            [
+                "translate",
+                "--model",
+                &m,
+                "--attention-map",
+                &p(&d("no-such-folder").join("a.png")),
+                "Hallo",
+            ],
+            1,
+        )
+        .mentions("a.png")
+        .no_stdout(),
+        Row::new(
+            "translate: --attention-map is a folder",
+            [
+                "translate",
+                "--model",
+                &m,
+                "--attention-map",
+                &p(&d("")),
+                "Hallo",
+            ],
+            1,
+        )
+        .no_stdout(),
         Row::new(
             "translate: --beam not a number",
             ["translate", "--model", &m, "--beam", "wide", "Hallo"],

@@ -27,6 +27,8 @@ pub struct Row {
     /// Run without the power to bypass file permissions (see
     /// [`Row::unprivileged`]).
     pub unprivileged: bool,
+    /// Standard output must be empty ([`Row::no_stdout`]).
+    pub no_stdout: bool,
 }
 
 impl Row {
@@ -44,6 +46,7 @@ impl Row {
             outputs: Vec::new(),
             stdin: None,
             unprivileged: false,
+            no_stdout: false,
         }
     }
     /// Runs the command without the capabilities that bypass file
@@ -86,6 +89,11 @@ impl Row {
     }
     pub fn output(mut self, path: &Path) -> Row {
         self.outputs.push(path.to_path_buf());
+        self
+    }
+    /// Standard output must stay empty (nothing printed before the error).
+    pub fn no_stdout(mut self) -> Row {
+        self.no_stdout = true;
         self
     }
 }
@@ -148,6 +156,12 @@ pub fn run_matrix(bin: &str, rows: Vec<Row>) {
             });
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut problems = Vec::new();
+        if row.no_stdout && !out.stdout.is_empty() {
+            problems.push(format!(
+                "printed {:?} before failing",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
         if out.status.code() != Some(row.code) {
             problems.push(format!(
                 "exit status {:?}, expected {}",
