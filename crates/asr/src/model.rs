@@ -95,6 +95,19 @@ impl AsrConfig {
         self.encoder
             .validate()
             .map_err(|e| AsrError::Config(e.to_string()))?;
+        // Labels are the output classes: each must be one character, once.
+        let labels = self.vocab.labels();
+        if labels.is_empty() {
+            return bad("the vocabulary has no labels".into());
+        }
+        let mut seen = std::collections::HashMap::with_capacity(labels.len());
+        for (i, c) in labels.iter().enumerate() {
+            if let Some(first) = seen.insert(*c, i) {
+                return bad(format!(
+                    "vocabulary label {c:?} appears twice (labels {first} and {i}); the file is damaged"
+                ));
+            }
+        }
         let dim = self.frontend.dim() as i64;
         if self.encoder.input != dim {
             return bad(format!(

@@ -37,6 +37,33 @@ fn model_dir(path: &Path) {
     save_tiny_model(path, "abc", 8, 1).unwrap();
 }
 
+/// A copy of model directory `from` at `to`, to tamper with.
+fn tampered_copy(from: &Path, to: &Path) -> PathBuf {
+    std::fs::create_dir(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    to.to_path_buf()
+}
+
+/// Overwrites the first value of the first F32 tensor of a safetensors
+/// file with NaN (header: 8-byte length, JSON, then the data).
+fn poison_first_float(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let (_, t) = header
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, v)| *k != "__metadata__" && v["dtype"] == "F32")
+        .expect("an F32 tensor");
+    let start = 8 + n + t["data_offsets"][0].as_u64().unwrap() as usize;
+    bytes[start..start + 4].copy_from_slice(&f32::NAN.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
 fn p(path: &Path) -> String {
     path.to_str().unwrap().to_string()
 }
@@ -110,6 +137,20 @@ fn asr_bad_input_matrix() {
         }
     }
     std::os::unix::fs::symlink("/dev/zero", zero_config.join("config.json")).unwrap();
+    // Tampered models (issue 21): a duplicated vocabulary label, a NaN
+    // weight. Refused at load, naming the file.
+    let dup_label = tampered_copy(&model, &d("dup-label"));
+    {
+        let path = dup_label.join("config.json");
+        let mut cfg: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let labels = cfg["config"]["vocab"]["labels"].as_array_mut().unwrap();
+        let first = labels[1].clone();
+        labels[2] = first;
+        std::fs::write(&path, cfg.to_string()).unwrap();
+    }
+    let nan_weight = tampered_copy(&model, &d("nan-weight"));
+    poison_first_float(&nan_weight.join("last.safetensors"));
     let empty_reference = d("empty-reference.jsonl");
     std::fs::write(
         &empty_reference,
@@ -401,6 +442,20 @@ fn asr_bad_input_matrix() {
         .names(&d("nope.jsonl"))
         .mentions("No such file")
         .output(&d("o-missing").join("config.json")),
+        Row::new(
+            "transcribe: a vocabulary label twice in config.json",
+            ["transcribe", &p(&ok), "--model", &p(&dup_label)],
+            1,
+        )
+        .mentions("config.json")
+        .mentions("appears twice"),
+        Row::new(
+            "transcribe: a NaN in the weights",
+            ["transcribe", &p(&ok), "--model", &p(&nan_weight)],
+            1,
+        )
+        .mentions("last.safetensors")
+        .mentions("NaN or infinite"),
         Row::new(
             "transcribe: config.json is a link to /dev/zero",
             ["transcribe", &p(&ok), "--model", &p(&zero_config)],

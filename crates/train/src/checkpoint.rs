@@ -545,9 +545,20 @@ pub fn load_var_store(vs: &mut nn::VarStore, path: &Path) -> Result<(), TrainErr
     load_tensors_into(vs, &tensors, path)
 }
 
+/// Whether every value of a floating-point tensor is finite (an empty one
+/// is).
+fn all_finite(t: &Tensor) -> bool {
+    t.numel() == 0
+        || t.f_isfinite()
+            .and_then(|f| f.f_all())
+            .map(|a| a.int64_value(&[]) != 0)
+            .unwrap_or(false)
+}
+
 /// Copies `tensors` into `vs`: every variable must be present with its
-/// shape (a model of another architecture is refused by name); extra
-/// tensors (optimiser state) are ignored. Nothing is changed on error.
+/// shape (a model of another architecture is refused by name) and finite
+/// (NaN or infinity in a file is damage, refused by name); extra tensors
+/// (optimiser state) are ignored. Nothing is changed on error.
 fn load_tensors_into(
     vs: &mut nn::VarStore,
     tensors: &HashMap<String, Tensor>,
@@ -572,6 +583,12 @@ fn load_tensors_into(
                         t.size(),
                         var.size()
                     ),
+                ))
+            }
+            Some(t) if t.is_floating_point() && !all_finite(t) => {
+                return Err(TrainError::model(
+                    path,
+                    format!("tensor {name:?} holds NaN or infinite values; the weights are damaged"),
                 ))
             }
             Some(_) => {}
