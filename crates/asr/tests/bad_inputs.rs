@@ -151,6 +151,12 @@ fn asr_bad_input_matrix() {
     }
     let nan_weight = tampered_copy(&model, &d("nan-weight"));
     poison_first_float(&nan_weight.join("last.safetensors"));
+    // Inputs linked to an endless device (issue 21): each refused after a
+    // bounded read.
+    let (zero_wav, zero_jsonl, zero_txt) = (d("zero.wav"), d("zero.jsonl"), d("zero.txt"));
+    for link in [&zero_wav, &zero_jsonl, &zero_txt] {
+        std::os::unix::fs::symlink("/dev/zero", link).unwrap();
+    }
     let empty_reference = d("empty-reference.jsonl");
     std::fs::write(
         &empty_reference,
@@ -456,6 +462,34 @@ fn asr_bad_input_matrix() {
         )
         .mentions("last.safetensors")
         .mentions("NaN or infinite"),
+        Row::new(
+            "transcribe: a WAV linked to /dev/zero",
+            ["transcribe", &p(&zero_wav), "--model", &m],
+            1,
+        )
+        .mentions("zero.wav")
+        .mentions("no known audio format"),
+        Row::new(
+            "eval: a manifest linked to /dev/zero",
+            ["eval", "--manifest", &p(&zero_jsonl), "--model", &m],
+            1,
+        )
+        .mentions("zero.jsonl:1:")
+        .mentions("longer than"),
+        Row::new(
+            "lm: training text linked to /dev/zero",
+            [
+                "lm",
+                "--text",
+                &p(&zero_txt),
+                "--out",
+                &p(&d("zero-lm.arpa")),
+            ],
+            1,
+        )
+        .mentions("zero.txt:1:")
+        .mentions("longer than")
+        .output(&d("zero-lm.arpa")),
         Row::new(
             "transcribe: config.json is a link to /dev/zero",
             ["transcribe", &p(&ok), "--model", &p(&zero_config)],

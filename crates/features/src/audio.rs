@@ -105,6 +105,10 @@ pub struct AudioSource<'a> {
     stream: Box<CodecStream<'a>>,
 }
 
+/// Most bytes of a non-WAV stream (a pipe, standard input, a device) that
+/// are read into memory to decode it.
+pub const MAX_STREAM_BYTES: u64 = 2 << 30;
+
 /// Formats this build reads, for error messages.
 const READ_HERE: &str = "read here: WAV, FLAC, MP3, Ogg Vorbis, AAC/ALAC in MP4/M4A, AIFF";
 
@@ -317,10 +321,24 @@ impl<'a> Source<'a> {
                 Ok(0)
             }
             Input::File(f) => f.read_to_end(&mut self.head),
-            Input::Stream(s) => s.read_to_end(&mut self.head),
+            // An endless stream (a link to /dev/urandom) stops at the bound.
+            Input::Stream(s) => s
+                .take(MAX_STREAM_BYTES + 1 - self.head.len() as u64)
+                .read_to_end(&mut self.head),
         };
         self.eof = true;
-        res.map(|_| ()).map_err(|e| self.io_err(e))
+        res.map_err(|e| self.io_err(e))?;
+        if self.head.len() as u64 > MAX_STREAM_BYTES {
+            return Err(FeatureError::NotWav {
+                path: self.name.clone(),
+                format: self.label(),
+                reason: format!(
+                    "a stream of more than {} GiB of compressed audio (not read further)",
+                    MAX_STREAM_BYTES >> 30
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// What the first bytes say the format is, else what the file name says.
@@ -341,6 +359,15 @@ impl<'a> Source<'a> {
         }
         if self.head.starts_with(b"RIFF") {
             open_riff(self)
+        } else if matches!(self.input, Input::Stream(_)) && sniff(&self.head).is_none() {
+            // A stream is read whole before decoding (below): refuse what no
+            // known format starts like at once, instead of reading an endless
+            // device such as /dev/zero until memory runs out.
+            Err(FeatureError::NotWav {
+                path: self.name.clone(),
+                format: self.label(),
+                reason: format!("its first bytes are no known audio format ({READ_HERE})"),
+            })
         } else {
             open_codec(self, None)
         }

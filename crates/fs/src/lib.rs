@@ -18,6 +18,11 @@
 //! prefix and process id: [`remove_stale_temps`] removes those whose process
 //! is gone (the training binaries call it on their output directory at
 //! start).
+//!
+//! It also holds the one bounded line reader ([`read_line_bounded`]) of the
+//! text inputs read line by line (manifests, LM training text), so that a
+//! file without line ends (a link to `/dev/zero`) is an error after a
+//! bounded read, not memory exhausted.
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -296,5 +301,92 @@ mod tests {
     fn a_bare_file_name_is_written_in_the_current_directory() {
         assert_eq!(parent_dir(Path::new("x.txt")), PathBuf::from("."));
         assert_eq!(parent_dir(Path::new("a/x.txt")), PathBuf::from("a"));
+    }
+}
+
+/// Why [`read_line_bounded`] gave no line.
+#[derive(Debug)]
+pub enum LineError {
+    Io(io::Error),
+    /// Longer than the bound (the bound is in the variant).
+    TooLong(usize),
+    NotUtf8,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::Io(e) => write!(f, "{e}"),
+            LineError::TooLong(max) => write!(f, "line longer than {max} bytes"),
+            LineError::NotUtf8 => write!(f, "not valid UTF-8"),
+        }
+    }
+}
+
+/// The next line of `reader` without its end (`\n` or `\r\n`), `None` at
+/// the end of the input; never holds more than `max` bytes of a line (plus
+/// its end) in memory.
+pub fn read_line_bounded<R: io::BufRead>(
+    reader: &mut R,
+    max: usize,
+) -> Result<Option<String>, LineError> {
+    use io::{BufRead, Read};
+    let mut buf = Vec::new();
+    let n = reader
+        .by_ref()
+        .take(max as u64 + 2)
+        .read_until(b'\n', &mut buf)
+        .map_err(LineError::Io)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    if buf.len() > max {
+        return Err(LineError::TooLong(max));
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| LineError::NotUtf8)
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn lines_end_at_newlines_and_the_bound_holds() {
+        let mut r = io::Cursor::new(b"ab\r\ncd\n\nxyz".to_vec());
+        let mut got = Vec::new();
+        while let Some(l) = read_line_bounded(&mut r, 3).unwrap() {
+            got.push(l);
+        }
+        assert_eq!(got, ["ab", "cd", "", "xyz"]);
+        // Exactly the bound passes; one more byte is refused.
+        let mut r = io::Cursor::new(b"abcd\n".to_vec());
+        assert!(matches!(
+            read_line_bounded(&mut r, 3),
+            Err(LineError::TooLong(3))
+        ));
+        let mut r = io::Cursor::new(b"abc\n".to_vec());
+        assert_eq!(
+            read_line_bounded(&mut r, 3).unwrap().as_deref(),
+            Some("abc")
+        );
+        // An endless input without line ends stops after max + 2 bytes.
+        let mut zeros = io::BufReader::new(io::repeat(0));
+        assert!(matches!(
+            read_line_bounded(&mut zeros, 1000),
+            Err(LineError::TooLong(1000))
+        ));
+        let mut r = io::Cursor::new(vec![0xffu8, b'\n']);
+        assert!(matches!(
+            read_line_bounded(&mut r, 10),
+            Err(LineError::NotUtf8)
+        ));
     }
 }

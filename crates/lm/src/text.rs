@@ -2,7 +2,6 @@
 //! the space, because ARPA separates tokens by white space: it is
 //! [`SPACE_TOKEN`], and runs of white space count as one.
 use crate::error::{LmError, Result};
-use std::io::BufRead;
 use std::path::Path;
 
 /// How the space between words is written in a character model.
@@ -37,23 +36,31 @@ impl Tokenization {
     }
 }
 
+/// Longest line of a training text, in bytes.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
 /// The non-empty lines of a text file (one sentence per line). A line that
-/// is not UTF-8 is reported with its number.
+/// is not UTF-8, or longer than [`MAX_LINE_BYTES`] (a file without line
+/// ends, a link to `/dev/zero`), is reported with its number.
 pub fn read_lines(path: &Path) -> Result<Vec<String>> {
     let file = std::fs::File::open(path).map_err(|e| LmError::io(path, e))?;
+    let mut reader = std::io::BufReader::new(file);
     let mut out = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                LmError::Text {
+    let mut line_no = 0;
+    loop {
+        line_no += 1;
+        let line = match sori_fs::read_line_bounded(&mut reader, MAX_LINE_BYTES) {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(sori_fs::LineError::Io(e)) => return Err(LmError::io(path, e)),
+            Err(e) => {
+                return Err(LmError::Text {
                     path: path.to_path_buf(),
-                    line: i + 1,
-                    message: "not valid UTF-8".into(),
-                }
-            } else {
-                LmError::io(path, e)
+                    line: line_no,
+                    message: e.to_string(),
+                })
             }
-        })?;
+        };
         if !line.trim().is_empty() {
             out.push(line);
         }

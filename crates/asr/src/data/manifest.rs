@@ -6,7 +6,7 @@
 //! misleading scores.
 use crate::error::{AsrError, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 /// One utterance: an audio file and its transcript.
@@ -27,17 +27,31 @@ pub struct Utterance {
 /// Reads a manifest; relative audio paths are resolved against its folder.
 /// Empty lines are skipped; every other line must be a JSON utterance with a
 /// non-empty `audio`.
+/// Longest manifest line, in bytes (a record with a transcript of a
+/// hundred thousand characters still fits).
+pub const MAX_MANIFEST_LINE: usize = 1 << 20;
+
 pub fn read_manifest(path: &Path) -> Result<Vec<Utterance>> {
     let file = std::fs::File::open(path).map_err(|e| AsrError::io(path, e))?;
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line_no = i + 1;
-        let line = line.map_err(|e| AsrError::Manifest {
-            path: path.to_path_buf(),
-            line: line_no,
-            message: format!("cannot read line: {e}"),
-        })?;
+    let mut reader = BufReader::new(file);
+    let mut line_no = 0;
+    loop {
+        line_no += 1;
+        // Bounded: a file without line ends (a link to /dev/zero) is an
+        // error of its first line, not memory exhausted.
+        let line = match sori_fs::read_line_bounded(&mut reader, MAX_MANIFEST_LINE) {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(AsrError::Manifest {
+                    path: path.to_path_buf(),
+                    line: line_no,
+                    message: format!("cannot read line: {e}"),
+                })
+            }
+        };
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
