@@ -5,8 +5,13 @@
 //!
 //! * Words: lower-case the text, turn `<br />` into a space, replace each of
 //!   Keras' filter characters ``!"#$%&()*+,-./:;<=>?@[\]^_`{|}~`` and tab and
-//!   newline by a space, split on whitespace. The apostrophe is not a filter,
-//!   so "don't" stays one word, as in Keras.
+//!   newline by a space, split on any Unicode white space. The apostrophe is
+//!   not a filter, so "don't" stays one word, as in Keras. One difference
+//!   on purpose: Keras then splits on the space alone, so a `\r` (files
+//!   with CRLF line ends), a form feed or a no-break space stays inside a
+//!   Keras word ("carriage\rreturn"); here every white space separates
+//!   words (tests/keras_fixtures.rs checks that this is the only
+//!   difference).
 //! * Ranks: words sorted by training-set frequency, most frequent first, ties
 //!   in order of first appearance (Python's stable sort over Keras'
 //!   insertion-ordered counts).

@@ -272,6 +272,180 @@ fn trigram_counts_by_hand() {
     assert_eq!(wb.get(&[b, EOS]), 1);
 }
 
+/// Sentences "a a b c" ×2, "a b c", "b c"; order 3. Padded, the longest
+/// n-gram at each position is: "<s> a", "<s> a a", "a a b", "a b c",
+/// "b c </s>" (×2); "<s> a", "<s> a b", "a b c", "b c </s>"; "<s> b",
+/// "<s> b c", "b c </s>".
+#[test]
+fn kneser_ney_order_3_by_hand() {
+    let mut counter = NgramCounter::new(3).unwrap();
+    for s in words(&["a a b c", "a a b c", "a b c", "b c"]) {
+        counter.add_sentence(&s);
+    }
+    let v = counter.vocab().clone();
+    let [a, b, c] = ["a", "b", "c"].map(|t| v.get(t).unwrap());
+    let counts = counter.counts(Smoothing::KneserNey);
+    // Trigrams (highest order) keep raw counts: <s> a a 2, a a b 2,
+    // a b c 3, b c </s> 4, <s> a b 1, <s> b c 1 (13 in all).
+    let trigrams = [
+        ([BOS, a, a], 2),
+        ([a, a, b], 2),
+        ([a, b, c], 3),
+        ([b, c, EOS], 4),
+        ([BOS, a, b], 1),
+        ([BOS, b, c], 1),
+    ];
+    for (g, want) in trigrams {
+        assert_eq!(counts.get(&g), want, "trigram {g:?}");
+    }
+    assert_eq!(counts.get(&[a, c, EOS]), 0);
+    // Bigrams starting with <s> keep raw counts: <s> a 3, <s> b 1.
+    assert_eq!(counts.get(&[BOS, a]), 3);
+    assert_eq!(counts.get(&[BOS, b]), 1);
+    // Other bigrams count distinct left extensions among the trigrams:
+    // a a {<s>}, a b {a, <s>}, b c {a, <s>}, c </s> {b}. Raw counts would
+    // give a b 3, b c 4, c </s> 4.
+    assert_eq!(counts.get(&[a, a]), 1);
+    assert_eq!(counts.get(&[a, b]), 2);
+    assert_eq!(counts.get(&[b, c]), 2);
+    assert_eq!(counts.get(&[c, EOS]), 1);
+    assert_eq!(counts.get(&[c, a]), 0);
+    // Unigrams count distinct left extensions among the bigram types:
+    // a {<s>, a}, b {<s>, a}, c {b}, </s> {c}.
+    assert_eq!([a, b, c, EOS].map(|w| counts.get(&[w])), [2, 2, 1, 1]);
+
+    // Count-of-counts n1..n4 per order:
+    //   3: n1 = {<s> a b, <s> b c}, n2 = {<s> a a, a a b}, n3 = {a b c},
+    //      n4 = {b c </s>}: [2, 2, 1, 1];
+    //   2: n1 = {<s> b, a a, c </s>}, n2 = {a b, b c}, n3 = {<s> a}: [3, 2, 1, 0];
+    //   1: n1 = {c, </s>}, n2 = {a, b}: [2, 2, 0, 0].
+    assert_eq!(counts.count_of_counts(3), [2, 2, 1, 1]);
+    assert_eq!(counts.count_of_counts(2), [3, 2, 1, 0]);
+    assert_eq!(counts.count_of_counts(1), [2, 2, 0, 0]);
+    // Order 3: Y = 2/(2 + 2·2) = 1/3; D1 = 1 - 2·(1/3)·2/2 = 1/3,
+    // D2 = 2 - 3·(1/3)·1/2 = 3/2, D3+ = 3 - 4·(1/3)·1/1 = 5/3, all valid.
+    let d3 = kn_discounts(counts.count_of_counts(3));
+    for (got, want) in d3.iter().zip([1.0 / 3.0, 1.5, 5.0 / 3.0]) {
+        assert!(close(*got, want, 1e-12), "{d3:?}");
+    }
+    // Order 2: n4 = 0, so the single discount Y = 3/(3 + 2·2) = 3/7.
+    let d2 = kn_discounts(counts.count_of_counts(2));
+    for got in d2 {
+        assert!(close(got, 3.0 / 7.0, 1e-12), "{d2:?}");
+    }
+    // Order 1: n3 = 0, so Y = 2/(2 + 2·2) = 1/3.
+    let d1 = kn_discounts(counts.count_of_counts(1));
+    for got in d1 {
+        assert!(close(got, 1.0 / 3.0, 1e-12), "{d1:?}");
+    }
+
+    let lm = counter.build(&TrainOptions::new(3)).unwrap();
+    let p = |ctx: &[u32], w: u32| 10f64.powf(lm.log10_prob(ctx, w));
+    let check = |ctx: &[u32], w: u32, want: f64| {
+        let got = p(ctx, w);
+        assert!(
+            close(got, want, 1e-12),
+            "p({w} | {ctx:?}) = {got}, want {want}"
+        );
+    };
+    // Unigrams: total 6, D = 1/3 each, γ = (1/3)·4/6 = 2/9, |V| = 5
+    // (a b c </s> <unk>), so γ/|V| = 2/45:
+    //   p(a) = p(b) = (2 - 1/3)/6 + 2/45 = 29/90,
+    //   p(c) = p(</s>) = (1 - 1/3)/6 + 2/45 = 7/45, p(<unk>) = 2/45.
+    let (p_a, p_c, p_unk) = (29.0 / 90.0, 7.0 / 45.0, 2.0 / 45.0);
+    check(&[], a, p_a);
+    check(&[], b, p_a);
+    check(&[], c, p_c);
+    check(&[], EOS, p_c);
+    check(&[], UNK, p_unk);
+    // Bigrams, D = 3/7 for every count.
+    // After <s>: <s> a 3, <s> b 1; c = 4, γ = 2·(3/7)/4 = 3/14.
+    //   p(a|<s>) = (3 - 3/7)/4 + (3/14)(29/90) = 9/14 + 29/420 = 299/420,
+    //   p(b|<s>) = (1 - 3/7)/4 + 29/420 = 89/420, p(c|<s>) = (3/14)(7/45) = 1/30.
+    check(&[BOS], a, 299.0 / 420.0);
+    check(&[BOS], b, 89.0 / 420.0);
+    check(&[BOS], c, 1.0 / 30.0);
+    // After a: a a 1, a b 2; c = 3, γ = 2·(3/7)/3 = 2/7.
+    //   p(a|a) = (1 - 3/7)/3 + (2/7)(29/90) = 4/21 + 29/315 = 89/315,
+    //   p(b|a) = (2 - 3/7)/3 + 29/315 = 11/21 + 29/315 = 194/315,
+    //   p(c|a) = (2/7)(7/45) = 2/45, p(<unk>|a) = (2/7)(2/45) = 4/315.
+    let (p_a_a, p_b_a, p_c_a) = (89.0 / 315.0, 194.0 / 315.0, 2.0 / 45.0);
+    check(&[a], a, p_a_a);
+    check(&[a], b, p_b_a);
+    check(&[a], c, p_c_a);
+    check(&[a], UNK, 4.0 / 315.0);
+    // After b: b c 2; γ = (3/7)/2 = 3/14.
+    //   p(c|b) = (2 - 3/7)/2 + (3/14)(7/45) = 11/14 + 1/30 = 86/105,
+    //   p(a|b) = (3/14)(29/90) = 29/420.
+    let (p_c_b, p_a_b) = (86.0 / 105.0, 29.0 / 420.0);
+    check(&[b], c, p_c_b);
+    check(&[b], a, p_a_b);
+    // After c: c </s> 1; γ = 3/7.
+    //   p(</s>|c) = (1 - 3/7) + (3/7)(7/45) = 4/7 + 1/15 = 67/105,
+    //   p(a|c) = (3/7)(29/90) = 29/210.
+    let (p_eos_c, p_a_c) = (67.0 / 105.0, 29.0 / 210.0);
+    check(&[c], EOS, p_eos_c);
+    check(&[c], a, p_a_c);
+    // Trigrams, D1 = 1/3, D2 = 3/2, D3+ = 5/3.
+    // After <s> a: <s> a a 2, <s> a b 1; c = 3, γ = (3/2 + 1/3)/3 = 11/18.
+    //   p(a|<s> a) = (2 - 3/2)/3 + (11/18)(89/315) = 1/6 + 979/5670 = 962/2835,
+    //   p(b|<s> a) = (1 - 1/3)/3 + (11/18)(194/315) = 2/9 + 1067/2835 = 1697/2835,
+    //   unseen, bigram a c unseen too: p(c|<s> a) = (11/18)(2/45) = 11/405,
+    //   p(<unk>|<s> a) = (11/18)(4/315) = 22/2835.
+    check(&[BOS, a], a, 962.0 / 2835.0);
+    check(&[BOS, a], b, 1697.0 / 2835.0);
+    check(&[BOS, a], c, 11.0 / 405.0);
+    check(&[BOS, a], EOS, 11.0 / 405.0);
+    check(&[BOS, a], UNK, 22.0 / 2835.0);
+    // After a a: a a b 2; γ = (3/2)/2 = 3/4.
+    //   p(b|a a) = (2 - 3/2)/2 + (3/4)(194/315) = 1/4 + 97/210 = 299/420;
+    //   a a a unseen but bigram a a seen: p(a|a a) = (3/4)(89/315) = 89/420;
+    //   p(c|a a) = (3/4)(2/45) = 1/30.
+    check(&[a, a], b, 299.0 / 420.0);
+    check(&[a, a], a, 89.0 / 420.0);
+    check(&[a, a], c, 1.0 / 30.0);
+    // After a b: a b c 3; γ = (5/3)/3 = 5/9.
+    //   p(c|a b) = (3 - 5/3)/3 + (5/9)(86/105) = 4/9 + 86/189 = 170/189,
+    //   p(a|a b) = (5/9)(29/420) = 29/756.
+    check(&[a, b], c, 170.0 / 189.0);
+    check(&[a, b], a, 29.0 / 756.0);
+    // After b c: b c </s> 4; γ = (5/3)/4 = 5/12.
+    //   p(</s>|b c) = (4 - 5/3)/4 + (5/12)(67/105) = 7/12 + 67/252 = 107/126,
+    //   p(a|b c) = (5/12)(29/210) = 29/504 (neither b c a nor c a seen).
+    check(&[b, c], EOS, 107.0 / 126.0);
+    check(&[b, c], a, 29.0 / 504.0);
+    // After <s> b: <s> b c 1; γ = 1/3.
+    //   p(c|<s> b) = (1 - 1/3) + (1/3)(86/105) = 2/3 + 86/315 = 296/315.
+    check(&[BOS, b], c, 296.0 / 315.0);
+    // An unseen context (c a): its weight is 1, so p(b|c a) = p(b|a).
+    check(&[c, a], b, p_b_a);
+    // Every context sums to one over a b c </s> <unk>:
+    // (962 + 1697 + 77 + 77 + 22)/2835, (299 + 89 + 14 + 14 + 4)/420.
+    assert_sums_to_one(&lm, "order-3 corpus");
+
+    // The stored backoff weights are the γ of each context.
+    let backoffs: [(&[u32], f64); 11] = [
+        (&[BOS], 3.0 / 14.0),
+        (&[a], 2.0 / 7.0),
+        (&[b], 3.0 / 14.0),
+        (&[c], 3.0 / 7.0),
+        (&[EOS], 1.0), // never a context
+        (&[BOS, a], 11.0 / 18.0),
+        (&[a, a], 3.0 / 4.0),
+        (&[a, b], 5.0 / 9.0),
+        (&[b, c], 5.0 / 12.0),
+        (&[BOS, b], 1.0 / 3.0),
+        (&[c, EOS], 1.0), // never a context
+    ];
+    for (h, gamma) in backoffs {
+        let got = lm.entry(h).unwrap().log10_backoff;
+        assert!(close(got, gamma.log10(), 1e-12), "B({h:?}) = {got}");
+    }
+    // Sentence "a b c": p(a|<s>) p(b|<s> a) p(c|a b) p(</s>|b c).
+    let s: f64 = (299.0 / 420.0) * (1697.0 / 2835.0) * (170.0 / 189.0) * (107.0 / 126.0);
+    assert!(close(lm.sentence_log10_prob(&[a, b, c]), s.log10(), 1e-12));
+}
+
 #[test]
 fn arpa_round_trip_keeps_every_probability() {
     let mut rng = Rng(77);
