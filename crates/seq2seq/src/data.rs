@@ -52,53 +52,16 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
 /// naming the line instead of an unbounded allocation).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
-/// Why [`read_line_limited`] refused a line.
-#[derive(Debug)]
-pub enum LineError {
-    /// More than [`MAX_LINE_BYTES`] before a line break.
-    TooLong,
-    /// Not UTF-8.
-    NotUtf8,
-    Io(std::io::Error),
-}
-
-impl std::fmt::Display for LineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LineError::TooLong => write!(f, "line longer than {MAX_LINE_BYTES} bytes"),
-            LineError::NotUtf8 => f.write_str("not valid UTF-8"),
-            LineError::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
+/// Why [`read_line_limited`] refused a line (sori-fs's, shared by every
+/// line reader of the workspace).
+pub use sori_fs::LineError;
 
 /// The next line of `reader` without its line end (`\n` or `\r\n`), or
 /// `None` at the end; never holds more than [`MAX_LINE_BYTES`] of it.
 pub fn read_line_limited<R: BufRead>(
     reader: &mut R,
 ) -> std::result::Result<Option<String>, LineError> {
-    let mut buf = Vec::new();
-    // The line, its `\r\n`, and no more.
-    let n = reader
-        .by_ref()
-        .take(MAX_LINE_BYTES as u64 + 2)
-        .read_until(b'\n', &mut buf)
-        .map_err(LineError::Io)?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    if buf.len() > MAX_LINE_BYTES {
-        return Err(LineError::TooLong);
-    }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| LineError::NotUtf8)
+    sori_fs::read_line_bounded(reader, MAX_LINE_BYTES)
 }
 
 /// The lines of a UTF-8 text file, gzip-compressed or not (detected from the
@@ -273,13 +236,16 @@ mod tests {
         assert_eq!(read_line_limited(&mut r).unwrap(), None);
         let over = format!("{}\n", "a".repeat(MAX_LINE_BYTES + 1));
         let mut r = std::io::Cursor::new(over.into_bytes());
-        assert!(matches!(read_line_limited(&mut r), Err(LineError::TooLong)));
+        assert!(matches!(
+            read_line_limited(&mut r),
+            Err(LineError::TooLong(_))
+        ));
         // A stream without line breaks stops at the limit.
         let mut zeros = std::io::Read::take(std::io::repeat(0), 1 << 30);
         let mut zeros = BufReader::new(&mut zeros);
         assert!(matches!(
             read_line_limited(&mut zeros),
-            Err(LineError::TooLong)
+            Err(LineError::TooLong(_))
         ));
         let mut bad = std::io::Cursor::new(b"caf\xe9\n".to_vec());
         assert!(matches!(
