@@ -462,6 +462,23 @@ fn asr_bad_input_matrix() {
         )
         .mentions("last.safetensors")
         .mentions("NaN or infinite"),
+        // A training that fails after preparing a new --out leaves no empty
+        // directory behind (issue 21).
+        Row::new(
+            "train: broken manifest into a new --out",
+            [
+                "train",
+                "--train",
+                &p(&broken),
+                "--out",
+                &p(&d("fresh-out")),
+                "--epochs",
+                "1",
+            ],
+            1,
+        )
+        .mentions("broken.jsonl:2:")
+        .output(&d("fresh-out")),
         Row::new(
             "transcribe: a WAV linked to /dev/zero",
             ["transcribe", &p(&zero_wav), "--model", &m],

@@ -249,6 +249,7 @@ fn main() {
     if let Err(e) = run(sori_train::parse_args(sori_train::build_info!())) {
         eprintln!("error: {}", sori_train::error_line(e.as_ref()));
         // 130 when Ctrl-C stopped training, else 1.
+        sori_train::remove_empty_created_out_dirs();
         std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }

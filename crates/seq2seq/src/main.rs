@@ -380,6 +380,7 @@ fn main() {
         // Library errors already name the file and the cause on one line.
         eprintln!("error: {e}");
         // 130 when Ctrl-C stopped training, else 1.
+        sori_train::remove_empty_created_out_dirs();
         std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }

@@ -384,19 +384,36 @@ impl TrainArgs {
 }
 
 /// Output directories this process has locked ([`lock_out_dir`]), with the
-/// open directories that hold the locks until the process exits.
-static LOCKED_OUT_DIRS: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>> =
+/// open directories that hold the locks until the process exits, and
+/// whether this process created them.
+static LOCKED_OUT_DIRS: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File, bool)>> =
     std::sync::Mutex::new(Vec::new());
+
+/// Removes the output directories this process created ([`lock_out_dir`])
+/// and left empty: a training that fails after preparing `--out` (a broken
+/// manifest, a model too large) leaves nothing behind. A directory that
+/// existed before, or holds anything, is kept. The binaries call it before
+/// exiting with an error.
+pub fn remove_empty_created_out_dirs() {
+    let held = LOCKED_OUT_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    for (path, _, created) in held.iter() {
+        if *created {
+            // Fails (harmlessly) unless the directory is empty.
+            let _ = std::fs::remove_dir(path);
+        }
+    }
+}
 
 /// Creates `out` and takes an exclusive advisory lock on it for the rest of
 /// the process (see [`TrainArgs::prepare_out_dir`]); a directory this
 /// process already locked is fine. Another process holding the lock is an
 /// error naming the directory.
 pub fn lock_out_dir(out: &Path) -> Result<(), TrainError> {
+    let created = !out.exists();
     std::fs::create_dir_all(out).map_err(|e| TrainError::io(out, e))?;
     let canonical = out.canonicalize().map_err(|e| TrainError::io(out, e))?;
     let mut held = LOCKED_OUT_DIRS.lock().unwrap_or_else(|e| e.into_inner());
-    if held.iter().any(|(p, _)| *p == canonical) {
+    if held.iter().any(|(p, _, _)| *p == canonical) {
         return Ok(());
     }
     let dir = std::fs::File::open(&canonical).map_err(|e| TrainError::io(out, e))?;
@@ -415,7 +432,7 @@ pub fn lock_out_dir(out: &Path) -> Result<(), TrainError> {
             return Err(TrainError::io(out, e));
         }
     }
-    held.push((canonical, dir));
+    held.push((canonical, dir, created));
     Ok(())
 }
 

@@ -122,8 +122,8 @@ pub mod trainer;
 
 pub use args::{
     beam_width, error_line, f64_in, finite_f64, i64_in, model_run, parse_args, probability,
-    set_threads, threads, usage_error_line, usize_in, warmup_steps, BuildInfo, DeviceArg,
-    HelpDefaults, TrainArgs, MAX_BEAM, MAX_THREADS, MAX_WARMUP_STEPS,
+    remove_empty_created_out_dirs, set_threads, threads, usage_error_line, usize_in, warmup_steps,
+    BuildInfo, DeviceArg, HelpDefaults, TrainArgs, MAX_BEAM, MAX_THREADS, MAX_WARMUP_STEPS,
 };
 pub use checkpoint::{
     atomic_write, atomic_write_with, default_model_dir, load_var_store, read_safetensors,

@@ -87,6 +87,7 @@ fn main() {
     if let Err(e) = result {
         eprintln!("error: {e}");
         // 130 when Ctrl-C stopped training, else 1.
+        sori_train::remove_empty_created_out_dirs();
         std::process::exit(sori_train::trainer::failure_exit_code());
     }
 }
