@@ -147,7 +147,7 @@ impl Classifier {
             message: e.to_string(),
         })?;
         let vocab_path = dir.join(VOCAB_FILE);
-        if !vocab_path.is_file() {
+        if !vocab_path.exists() {
             return Err(ImdbError::MissingModelFile {
                 dir: dir.to_path_buf(),
                 missing: VOCAB_FILE.into(),

@@ -19,7 +19,7 @@
 //!   and the word of rank r (1-based) gets r + 3. Only ids below `num_words`
 //!   are kept, others become 2, exactly like `load_data(num_words=...)`.
 //!   Every sequence starts with 1.
-use crate::error::{io_err, ImdbError, Result};
+use crate::error::{ImdbError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -140,7 +140,8 @@ impl Vocabulary {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        // Bounded: a link to /dev/zero fails fast instead of filling memory.
+        let text = sori_train::read_text_bounded(path, sori_train::MAX_VOCAB_BYTES)?;
         let v: Vocabulary = serde_json::from_str(&text).map_err(|e| ImdbError::BadData {
             path: path.to_path_buf(),
             message: format!("not a vocabulary file: {e}"),

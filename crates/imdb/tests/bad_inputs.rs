@@ -94,6 +94,13 @@ fn imdb_bad_input_matrix() {
         "{\"num_words\": 30, \"words\": [1, 2",
     )
     .unwrap();
+    // vocab.json linked to an endless device (issue 21).
+    let zero_vocab = d("zero-vocab");
+    std::fs::create_dir(&zero_vocab).unwrap();
+    for f in ["config.json", "best.safetensors"] {
+        std::fs::copy(model.join(f), zero_vocab.join(f)).unwrap();
+    }
+    std::os::unix::fs::symlink("/dev/zero", zero_vocab.join("vocab.json")).unwrap();
     let no_vocab = d("no-vocab");
     std::fs::create_dir(&no_vocab).unwrap();
     std::fs::copy(model.join("config.json"), no_vocab.join("config.json")).unwrap();
@@ -338,6 +345,13 @@ fn imdb_bad_input_matrix() {
             1,
         )
         .mentions("vocab.json"),
+        Row::new(
+            "classify: vocab.json linked to /dev/zero",
+            ["classify", "--model", &p(&zero_vocab), "good"],
+            1,
+        )
+        .mentions("vocab.json")
+        .mentions("larger than 256 MB"),
         Row::new(
             "classify: no vocab.json",
             ["classify", "--model", &p(&no_vocab), "good"],

@@ -108,7 +108,8 @@ impl Subword {
 
     /// Loads `tokenizer.json`-style file.
     pub fn load(path: &Path) -> Result<Subword> {
-        let text = std::fs::read_to_string(path).map_err(|e| Seq2SeqError::io(path, e))?;
+        // Bounded: a link to /dev/zero fails fast instead of filling memory.
+        let text = sori_train::read_text_bounded(path, sori_train::MAX_VOCAB_BYTES)?;
         let sw = Subword::from_json(&text).map_err(|e| {
             Seq2SeqError::Model(format!("{}: not a tokenizer file ({e})", path.display()))
         })?;

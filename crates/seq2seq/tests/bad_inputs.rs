@@ -134,6 +134,8 @@ fn seq2seq_bad_input_matrix() {
     let bad_tok = copy_model("bad-tokenizer", "src_tokenizer.json");
     std::fs::write(bad_tok.join("src_tokenizer.json"), "{\"model\": 3").unwrap();
     let no_tok = copy_model("no-tokenizer", "tgt_tokenizer.json");
+    let zero_tok = copy_model("zero-tokenizer", "src_tokenizer.json");
+    std::os::unix::fs::symlink("/dev/zero", zero_tok.join("src_tokenizer.json")).unwrap();
     let torn = copy_model("torn-weights", "best.safetensors");
     let w = std::fs::read(model.join("best.safetensors")).unwrap();
     std::fs::write(torn.join("best.safetensors"), &w[..w.len() / 3]).unwrap();
@@ -405,6 +407,13 @@ fn seq2seq_bad_input_matrix() {
             1,
         )
         .mentions("src_tokenizer.json"),
+        Row::new(
+            "translate: tokenizer linked to /dev/zero",
+            ["translate", "--model", &p(&zero_tok), "Hallo"],
+            1,
+        )
+        .mentions("src_tokenizer.json")
+        .mentions("larger than 256 MB"),
         Row::new(
             "translate: missing tokenizer",
             ["translate", "--model", &p(&no_tok), "Hallo"],

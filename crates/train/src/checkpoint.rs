@@ -609,6 +609,10 @@ fn load_tensors_into(
 /// link to `/dev/zero` or a huge file fail at once instead of filling memory.
 pub const MAX_JSON_BYTES: u64 = 16 << 20;
 
+/// Largest vocabulary or tokenizer file that is read (a model's own are a
+/// few megabytes at most): the same protection for the larger JSON files.
+pub const MAX_VOCAB_BYTES: u64 = 256 << 20;
+
 /// Reads a UTF-8 text file of at most `max` bytes; a longer file (or an
 /// endless device) is one error naming it, found after reading `max + 1`
 /// bytes at most.

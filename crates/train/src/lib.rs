@@ -128,7 +128,7 @@ pub use args::{
 pub use checkpoint::{
     atomic_write, atomic_write_with, default_model_dir, load_var_store, read_safetensors,
     read_text_bounded, save_var_store, write_narrow_floats, write_safetensors, ModelConfig,
-    ModelDir, TrainerState, Which, FORMAT_VERSION, MAX_JSON_BYTES,
+    ModelDir, TrainerState, Which, FORMAT_VERSION, MAX_JSON_BYTES, MAX_VOCAB_BYTES,
 };
 pub use cpu::{configure_process, flush_denormals, keep_freed_memory};
 pub use data::{
