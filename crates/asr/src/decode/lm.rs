@@ -137,10 +137,7 @@ pub const MODEL_LM_FILE_GZ: &str = "lm.arpa.gz";
 
 /// The character LM file in a model directory, if it ships one.
 pub fn model_char_lm(dir: &Path) -> Option<PathBuf> {
-    [MODEL_LM_FILE_GZ, MODEL_LM_FILE]
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
+    crate::decode::shipped_file(dir, &[MODEL_LM_FILE_GZ, MODEL_LM_FILE])
 }
 
 /// Reads an ARPA file for a model's labels and refuses one that shares no

@@ -14,3 +14,9 @@ pub const DEFAULT_BETA: f64 = 2.0;
 pub const DEFAULT_WORD_WEIGHT: f64 = 1.0;
 /// Natural-log penalty of a word the word LM does not know.
 pub const DEFAULT_OOV_PENALTY: f64 = -2.0;
+
+/// The first of `names` that is a file in model directory `dir` (the
+/// compressed spelling of an LM first).
+pub(crate) fn shipped_file(dir: &std::path::Path, names: &[&str]) -> Option<std::path::PathBuf> {
+    names.iter().map(|f| dir.join(f)).find(|p| p.is_file())
+}

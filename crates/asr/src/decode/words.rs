@@ -99,10 +99,9 @@ impl WordLm {
 
     /// Word ids of the up to `order - 1` words before `end` in `context`
     /// (`<s>` first when they reach the start), into `out`, oldest first.
-    fn history(&self, context: &[usize], end: usize, out: &mut Vec<u32>) {
+    fn history(&self, context: &[usize], end: usize, out: &mut Vec<u32>, buf: &mut String) {
         out.clear();
         let want = self.lm.order() - 1;
-        let mut buf = String::new();
         let mut stop = end;
         while out.len() < want {
             // Skip the spaces before the word, then take the word.
@@ -117,7 +116,7 @@ impl WordLm {
                 .iter()
                 .rposition(|&l| l == self.space)
                 .map_or(0, |p| p + 1);
-            out.push(self.id_of(&context[start..stop], &mut buf));
+            out.push(self.id_of(&context[start..stop], buf));
             stop = start;
         }
         out.reverse();
@@ -157,7 +156,7 @@ impl Fusion<'_> {
             return self.oov_penalty;
         }
         let mut hist = Vec::with_capacity(MAX_ORDER);
-        self.words.history(context, start, &mut hist);
+        self.words.history(context, start, &mut hist, &mut buf);
         let mut lw = self.words.lm.log10_prob(&hist, id) * LN_10;
         if sentence_end {
             hist.push(id);
@@ -212,10 +211,7 @@ pub const MODEL_WORD_LM_FILES: [&str; 2] = ["words.arpa.gz", "words.arpa"];
 
 /// The word LM file in a model directory, if it ships one.
 pub fn model_word_lm(dir: &Path) -> Option<std::path::PathBuf> {
-    MODEL_WORD_LM_FILES
-        .iter()
-        .map(|f| dir.join(f))
-        .find(|p| p.is_file())
+    crate::decode::shipped_file(dir, &MODEL_WORD_LM_FILES)
 }
 
 #[cfg(test)]
@@ -319,12 +315,13 @@ mod tests {
         let id = |t: &str| w.vocab().get(t).unwrap();
         let ls = labels(&vocab, "a  dog sat");
         let mut h = Vec::new();
-        words.history(&ls, ls.len(), &mut h);
+        let mut buf = String::new();
+        words.history(&ls, ls.len(), &mut h, &mut buf);
         // Order 3: the last two words before the end.
         assert_eq!(h, vec![id("dog"), id("sat")]);
-        words.history(&ls, 3, &mut h);
+        words.history(&ls, 3, &mut h, &mut buf);
         assert_eq!(h, vec![BOS, id("a")]);
-        words.history(&ls, 0, &mut h);
+        words.history(&ls, 0, &mut h, &mut buf);
         assert_eq!(h, vec![BOS]);
     }
 
